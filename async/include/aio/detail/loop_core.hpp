@@ -1,0 +1,90 @@
+#pragma once
+// The engine behind aio::EventLoop: ready queue, timers, live tasks, and the
+// io_uring driver (kept out of line so <liburing.h> stays out of this header).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "aio/detail/intrusive_list.hpp"
+#include "aio/detail/runnable.hpp"
+#include "aio/detail/task_base.hpp"
+#include "aio/detail/timer_heap.hpp"
+#include "aio/errors.hpp"
+
+namespace aio {
+struct LoopOptions;
+class EventLoop;
+}
+namespace aio::uring {
+struct Completion;
+}
+
+namespace aio::detail {
+
+class Driver;
+
+struct LoopCore {
+  explicit LoopCore(const LoopOptions& options);
+  ~LoopCore();
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  static std::int64_t now() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void schedule(Runnable* r) noexcept { ready.push(r); }
+
+  /// Runs one iteration: the runnables ready at its start, then I/O
+  /// (blocking only when nothing is ready), then the timers that are due.
+  /// Returns false, having done nothing, when nothing was ready and nothing
+  /// could ever wake the loop (no timer, no kernel operation in flight).
+  bool run_once();
+  /// Runs until `task` is done. Throws: RuntimeError if the loop is closed or
+  /// running, if another loop runs on this thread, or if `task` can never
+  /// finish (nothing left that could wake the loop).
+  void run_until_done(TaskBase& task);
+  /// asyncio.run's epilogue: cancel every unfinished task and run until they
+  /// are done (or nothing more can happen).
+  void cancel_remaining();
+  /// Cancels every kernel operation and reaps until none is in flight, then
+  /// destroys the unfinished tasks' frames. Throws RuntimeError if running.
+  void close();
+
+  std::uint64_t next_task_id() noexcept { return next_task_id_++; }
+
+  EventLoop* owner = nullptr;
+  ReadyQueue ready;
+  TaskBase* current = nullptr;  // the task whose step is running
+  TimerHeap timers;
+  IntrusiveList<TaskBase> live;  // unfinished tasks
+  std::unique_ptr<Driver> driver;
+  std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
+  bool debug = false;
+  bool running = false;
+  bool closed = false;
+
+ private:
+  void drop_ready() noexcept;
+  std::uint64_t next_task_id_ = 1;
+};
+
+inline thread_local LoopCore* tls_running_loop = nullptr;
+
+/// Throws: RuntimeError when no loop runs on this thread.
+LoopCore& running_loop();
+
+/// The task whose step is running. Throws: RuntimeError outside a task.
+TaskBase& current_task();
+
+// Kernel operations, prepared on the loop's ring (submitted at the next
+// iteration at the latest).
+void submit_read(LoopCore& loop, int fd, void* buf, unsigned len, uring::Completion* c);
+void submit_write(LoopCore& loop, int fd, const void* buf, unsigned len, uring::Completion* c);
+void submit_poll(LoopCore& loop, int fd, unsigned events, uring::Completion* c);
+void submit_cancel(LoopCore& loop, const uring::Completion* target);
+
+}  // namespace aio::detail

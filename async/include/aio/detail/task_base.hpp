@@ -1,0 +1,155 @@
+#pragma once
+// The untyped part of a task: scheduling, the cancellation protocol and the
+// completion notification. TaskState<T> adds the result.
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "aio/detail/intrusive_list.hpp"
+#include "aio/detail/runnable.hpp"
+
+namespace aio::detail {
+
+struct LoopCore;
+
+/// What a parked task waits on. `TaskBase::cancel` calls `cancel` while the
+/// task is parked here (also after the wait was satisfied but before the task
+/// resumed, so that a wait can hand back what it was given). It must be
+/// idempotent. A wait that forwards the cancellation elsewhere (to the tasks
+/// it awaits) calls `TaskBase::forward_cancel()`; otherwise the request stays
+/// pending on the task and the awaiter's `await_resume` decides where it is
+/// thrown.
+struct Wait {
+  void (*cancel)(Wait* self) noexcept = nullptr;
+};
+
+/// Notified once when a task finishes; links itself into the task's list.
+struct DoneWaiter : ListHook {
+  void (*notify)(DoneWaiter* self) noexcept = nullptr;
+};
+
+enum class TaskStatus : std::uint8_t { pending, succeeded, failed, cancelled };
+
+/// The coroutine the current step resumes next: a trampoline, so that a
+/// coroutine awaiting a Task, and a Task handing control back to its awaiter,
+/// never nest stack frames. Symmetric transfer would do the same only where
+/// the compiler makes it a tail call, which g++ does not at -O0/-O1 or under
+/// the sanitizers.
+inline thread_local std::coroutine_handle<> tls_next_resume = nullptr;
+
+inline void drive(std::coroutine_handle<> h) {
+  do {
+    tls_next_resume = nullptr;
+    h.resume();
+    h = tls_next_resume;
+  } while (h);
+}
+
+/// True inside a catch handler whose exception is an aio::CancelledError
+/// (checked by type, without a rethrow).
+bool handling_cancelled_error() noexcept;
+
+class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
+ public:
+  using Harvest = void (*)(TaskBase*) noexcept;
+  using Destroy = void (*)(TaskBase*) noexcept;
+
+  TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Harvest harvest, Destroy destroy) noexcept;
+  TaskBase(const TaskBase&) = delete;
+  TaskBase& operator=(const TaskBase&) = delete;
+
+  LoopCore& loop() const noexcept { return *loop_; }
+  bool done() const noexcept { return status_ != TaskStatus::pending; }
+  TaskStatus status() const noexcept { return status_; }
+  std::exception_ptr error() const noexcept { return error_; }
+  void mark_retrieved() noexcept { retrieved_ = true; }
+
+  // -- references: the loop holds one while the task is unfinished, each
+  // TaskHandle one. The state is freed with the last.
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0) last_release();
+  }
+
+  // -- cancellation (asyncio's Task.cancel / cancelling / uncancel)
+  bool cancel(std::string_view message);
+  int cancelling() const noexcept { return static_cast<int>(cancel_requests_); }
+  int uncancel() noexcept {
+    if (cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
+    return static_cast<int>(cancel_requests_);
+  }
+  /// A cancellation is requested and not yet delivered.
+  bool cancel_pending() const noexcept { return must_cancel_; }
+  /// Consumes a pending cancellation: true when the caller must now throw it.
+  bool take_cancel() noexcept {
+    const bool pending = must_cancel_;
+    must_cancel_ = false;
+    return pending;
+  }
+  /// A composite wait passed the cancellation on to the tasks it awaits.
+  void forward_cancel() noexcept { must_cancel_ = false; }
+  [[noreturn]] void throw_cancelled() const;
+  std::string cancel_message() const;
+
+  // -- suspension
+  /// Records where the task resumes and what it waits on; a cancellation
+  /// that is already pending is applied to the new wait at once.
+  void park(std::coroutine_handle<> h, Wait* w) noexcept {
+    resume_point_ = h;
+    wait_ = w;
+    if (must_cancel_) w->cancel(w);
+  }
+
+  void add_done_waiter(DoneWaiter* w) noexcept { done_waiters_.push_back(w); }
+
+  std::uint64_t id() const noexcept { return id_; }
+  std::string name() const;
+  void set_name(std::string name);
+
+  // -- the loop's side
+  /// From the root coroutine's final suspend point: store the outcome, free
+  /// the frame, wake the awaiters.
+  void finish_root() noexcept;
+  /// The loop closes while this task is unfinished (no kernel operation of
+  /// it is in flight any more): destroy its frame and end it cancelled.
+  void abandon() noexcept;
+
+ protected:
+  ~TaskBase() = default;
+
+  std::exception_ptr error_;  // failed: the exception; cancelled: the CancelledError thrown, if any
+  TaskStatus status_ = TaskStatus::pending;
+  bool must_cancel_ = false;
+  std::coroutine_handle<> frame_;  // the root coroutine, until it finishes
+
+ private:
+  struct Extra {
+    std::string name;
+    std::string cancel_message;
+  };
+
+  static void perform(Runnable* self, Action action) noexcept;
+  void step() noexcept;
+  void complete() noexcept;
+  void last_release() noexcept;
+
+  LoopCore* loop_;
+  std::coroutine_handle<> resume_point_;  // innermost coroutine to resume
+  Wait* wait_ = nullptr;                  // what the task is parked on
+  IntrusiveList<DoneWaiter> done_waiters_;
+  std::unique_ptr<Extra> extra_;
+  Harvest harvest_;
+  Destroy destroy_;
+  std::uint64_t id_;
+  std::uint32_t refs_ = 1;  // the loop's
+  std::uint32_t cancel_requests_ = 0;
+  bool started_ = false;
+  bool retrieved_ = false;
+  bool report_unretrieved_ = false;
+};
+
+}  // namespace aio::detail

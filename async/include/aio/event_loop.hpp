@@ -1,0 +1,144 @@
+#pragma once
+// aio::EventLoop: asyncio's event loop, on one io_uring ring.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "aio/callback_handle.hpp"
+#include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_state.hpp"
+#include "aio/errors.hpp"
+#include "aio/task.hpp"
+#include "aio/task_handle.hpp"
+
+namespace aio {
+
+struct LoopOptions {
+  /// How the kernel runs completion work for the ring.
+  enum class TaskRun : unsigned char {
+    automatic,    ///< the cheapest the kernel accepts: defer, else cooperative, else plain
+    defer,        ///< IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1+)
+    cooperative,  ///< IORING_SETUP_COOP_TASKRUN (Linux 5.19+)
+    plain,        ///< neither
+  };
+
+  /// The ring's submission queue size (1..32768). A full queue is flushed,
+  /// never an error, so this bounds only how much one submit carries.
+  unsigned entries = 256;
+  /// The completion queue size; 0: 4 × entries. Completions beyond it are
+  /// kept by the kernel (IORING_FEAT_NODROP) and delivered later.
+  unsigned cq_entries = 0;
+  TaskRun taskrun = TaskRun::automatic;
+  /// Debug mode; unset: on when the environment variable AIO_DEBUG is 1.
+  std::optional<bool> debug;
+};
+
+/// asyncio's event loop on one io_uring ring. Create, run and close it on
+/// one thread (the ring is single-issuer). Not movable.
+class EventLoop {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  /// Sets up the ring. Throws: std::system_error naming the cause when the
+  /// ring cannot be created (io_uring missing: ENOSYS; disabled by
+  /// kernel.io_uring_disabled or seccomp: EPERM; memory or memlock: ENOMEM;
+  /// bad sizes: EINVAL; kernel too old: EOPNOTSUPP).
+  explicit EventLoop(LoopOptions options = {});
+  /// Closes the loop (see close()).
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Runs the loop until `task` is done and returns its result or rethrows
+  /// its exception (CancelledError if it was cancelled). Other tasks stay as
+  /// they are. Throws: RuntimeError if the loop is closed or already running,
+  /// if another loop runs on this thread, or if the task can never finish
+  /// (nothing ready, no timer, no I/O left that could wake the loop).
+  template <class T>
+  T run_until_complete(Task<T> task) {
+    TaskHandle<T> handle = create_task(std::move(task));
+    return run_until_complete(std::move(handle));
+  }
+  template <class T>
+  T run_until_complete(TaskHandle<T> handle) {
+    if (!handle) throw InvalidStateError("run_until_complete: empty TaskHandle");
+    if (&handle.state_ptr()->loop() != &core_) {
+      throw RuntimeError("run_until_complete: the task belongs to another event loop");
+    }
+    core_.run_until_done(*handle.state_ptr());
+    return handle.state_ptr()->take_result();
+  }
+
+  /// Schedules `task` to start at the next iteration (loop.create_task).
+  /// Throws: RuntimeError if the loop is closed.
+  template <class T>
+  TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+    return TaskHandle<T>(detail::spawn(core_, std::move(task), std::move(name)));
+  }
+
+  /// Cancels every kernel operation still in flight and waits for all their
+  /// completions, then destroys the frames of unfinished tasks (they end
+  /// cancelled; their handles stay valid) and tears the ring down. Scheduled
+  /// callbacks are dropped. Idempotent. Throws: RuntimeError while running.
+  void close() { core_.close(); }
+  bool is_closed() const noexcept { return core_.closed; }
+  bool is_running() const noexcept { return core_.running; }
+
+  /// The loop's monotonic clock (loop.time()).
+  clock::time_point time() const noexcept { return clock::now(); }
+
+  /// Runs `f()` at the next iteration, after the callbacks and task steps
+  /// already scheduled (FIFO). An exception from `f` is reported on stderr
+  /// and the loop goes on. Throws: RuntimeError if the loop is closed.
+  template <class F>
+  CallbackHandle call_soon(F&& f) {
+    auto* cb = make_callback(std::forward<F>(f));
+    core_.schedule(cb);
+    return CallbackHandle(cb);
+  }
+  /// Runs `f()` once `delay` has passed (never earlier); equal deadlines run
+  /// in the order they were scheduled.
+  template <class Rep, class Period, class F>
+  CallbackHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
+    return call_at(time() + std::chrono::duration_cast<clock::duration>(delay), std::forward<F>(f));
+  }
+  /// Runs `f()` once the loop's clock reaches `when`.
+  template <class F>
+  CallbackHandle call_at(clock::time_point when, F&& f) {
+    auto* cb = make_callback(std::forward<F>(f));
+    cb->deadline = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+    core_.timers.push(cb);
+    return CallbackHandle(cb);
+  }
+
+  /// Debug mode: every task step that holds the loop longer than
+  /// slow_callback_duration() is reported on stderr, and so is a task that
+  /// failed with an exception nobody retrieved.
+  void set_debug(bool enabled) noexcept { core_.debug = enabled; }
+  bool get_debug() const noexcept { return core_.debug; }
+  void set_slow_callback_duration(std::chrono::nanoseconds d) noexcept { core_.slow_step = d; }
+  std::chrono::nanoseconds slow_callback_duration() const noexcept { return core_.slow_step; }
+
+  /// The io_uring setup flags in use, e.g. "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG|...".
+  std::string ring_flags() const;
+
+  detail::LoopCore& core() noexcept { return core_; }
+
+ private:
+  template <class F>
+  detail::CallbackBase* make_callback(F&& f) {
+    if (core_.closed) throw RuntimeError("aio: the event loop is closed");
+    return new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
+  }
+
+  detail::LoopCore core_;
+};
+
+/// The loop running on this thread (asyncio.get_running_loop).
+/// Throws: RuntimeError when none is running.
+EventLoop& get_running_loop();
+
+}  // namespace aio

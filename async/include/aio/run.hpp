@@ -1,0 +1,36 @@
+#pragma once
+// aio::run: asyncio.run.
+
+#include <utility>
+
+#include "aio/event_loop.hpp"
+#include "aio/task.hpp"
+#include "aio/task_handle.hpp"
+
+namespace aio {
+
+/// Runs `main` on a new event loop and returns its result (asyncio.run):
+/// when `main` is done, every task still unfinished is cancelled and awaited,
+/// then the loop is closed; then main's result is returned or its exception
+/// rethrown (CancelledError if it was cancelled).
+/// Throws: RuntimeError if a loop is already running on this thread;
+/// std::system_error if the ring cannot be set up (see EventLoop).
+template <class T>
+T run(Task<T> main, LoopOptions options = {}) {
+  if (detail::tls_running_loop != nullptr) {
+    throw RuntimeError("aio::run() cannot be called from a running event loop");
+  }
+  EventLoop loop(std::move(options));
+  TaskHandle<T> handle = loop.create_task(std::move(main));
+  try {
+    loop.core().run_until_done(*handle.state_ptr());
+  } catch (...) {
+    loop.core().cancel_remaining();
+    throw;
+  }
+  loop.core().cancel_remaining();
+  loop.close();
+  return handle.state_ptr()->take_result();
+}
+
+}  // namespace aio

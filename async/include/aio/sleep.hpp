@@ -1,0 +1,81 @@
+#pragma once
+// aio::sleep: asyncio.sleep.
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+
+#include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_base.hpp"
+#include "aio/detail/timer_heap.hpp"
+
+namespace aio {
+
+namespace detail {
+
+/// A timer of the loop: the task parks until the loop's armed io_uring
+/// timeout (or a later loop iteration) finds the deadline passed.
+class SleepAwaiter : Wait, TimerNode {
+ public:
+  explicit SleepAwaiter(std::int64_t ns) noexcept : duration_(ns) {
+    Wait::cancel = &on_cancel;
+    TimerNode::on_due = &on_due;
+  }
+  SleepAwaiter(const SleepAwaiter&) = delete;
+  SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+  ~SleepAwaiter() {
+    if (queued()) task_->loop().timers.remove(this);
+  }
+
+  bool await_ready() const noexcept { return duration_ < 0; }
+  void await_suspend(std::coroutine_handle<> h) {
+    task_ = &current_task();
+    LoopCore& loop = task_->loop();
+    if (duration_ == 0) {
+      loop.schedule(task_);  // sleep(0): a yield, the ring is not involved
+    } else {
+      deadline = LoopCore::now() + duration_;
+      loop.timers.push(this);
+    }
+    task_->park(h, this);
+  }
+  void await_resume() const {
+    if (task_ != nullptr && task_->take_cancel()) task_->throw_cancelled();
+  }
+
+ private:
+  static void on_due(TimerNode* node, TimerNode::Action action) noexcept {
+    auto* self = static_cast<SleepAwaiter*>(node);
+    if (action == TimerNode::Action::fire) self->task_->loop().schedule(self->task_);
+  }
+  static void on_cancel(Wait* w) noexcept {
+    auto* self = static_cast<SleepAwaiter*>(w);
+    if (!self->queued()) return;  // already due (or a yield): the task is scheduled
+    self->task_->loop().timers.remove(self);
+    self->task_->loop().schedule(self->task_);
+  }
+
+  std::int64_t duration_;
+  TaskBase* task_ = nullptr;
+};
+
+}  // namespace detail
+
+/// Suspends the calling task for `d` (asyncio.sleep).
+///
+/// The wait is a timer of the loop (a heap in user space, woken by the
+/// loop's one armed io_uring timeout), never shorter than `d`. `sleep(0)`
+/// only yields to the loop, letting every other ready task run once; a
+/// negative duration returns at once without suspending.
+/// Throws: CancelledError if the task is cancelled while sleeping (also when
+/// the timer already fired but the task had not resumed yet); RuntimeError
+/// outside a running task.
+/// Cancel safety: safe; cancelling removes the timer, nothing is lost.
+template <class Rep, class Period>
+detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  // Round up a positive duration that converts to 0 ns so it is not a mere yield.
+  return detail::SleepAwaiter(ns == 0 && d > d.zero() ? 1 : static_cast<std::int64_t>(ns));
+}
+
+}  // namespace aio

@@ -1,0 +1,160 @@
+#pragma once
+// aio::Task<T>: the coroutine type of aio (asyncio's `async def`).
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "aio/detail/frame_allocator.hpp"
+#include "aio/detail/task_base.hpp"
+#include "aio/errors.hpp"
+
+namespace aio {
+
+template <class T>
+class Task;
+
+namespace detail {
+
+struct PromiseBase {
+  std::coroutine_handle<> continuation;  // the coroutine awaiting this one inline
+  TaskBase* root = nullptr;              // set when this frame is the root of a task
+  std::exception_ptr exception;
+  bool exception_is_cancel = false;
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+      PromiseBase& p = h.promise();
+      if (p.root != nullptr) {
+        p.root->finish_root();  // frees this frame
+      } else {
+        tls_next_resume = p.continuation;
+      }
+    }
+    void await_resume() const noexcept {}
+  };
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+  void unhandled_exception() noexcept {
+    exception = std::current_exception();
+    exception_is_cancel = handling_cancelled_error();
+  }
+
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
+};
+
+template <class T>
+struct Promise final : PromiseBase {
+  std::optional<T> value;
+
+  Task<T> get_return_object() noexcept;
+  template <class U = T>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    value.emplace(std::forward<U>(v));
+  }
+  T take_result() {
+    if (exception) std::rethrow_exception(exception);
+    return std::move(*value);
+  }
+};
+
+template <>
+struct Promise<void> final : PromiseBase {
+  Task<void> get_return_object() noexcept;
+  void return_void() const noexcept {}
+  void take_result() const {
+    if (exception) std::rethrow_exception(exception);
+  }
+};
+
+}  // namespace detail
+
+/// A coroutine returning T (`aio::Task<>` for none), asyncio's `async def`.
+///
+/// Lazy: the body does not start until the Task is awaited (`co_await f()`,
+/// which runs it inline in the awaiting task, as Python's `await coro()`), or
+/// handed to `create_task`, `gather`, `run` or `run_until_complete`. Move-only;
+/// destroying a Task that never ran destroys its frame without running it.
+///
+/// `co_await task` returns the body's result or rethrows its exception.
+/// Throws: RuntimeError when the Task is awaited a second time,
+/// InvalidStateError when it is empty (moved from).
+/// Cancel safety: awaiting adds no suspension point of its own; a cancellation
+/// is thrown where the body is suspended.
+template <class T = void>
+class [[nodiscard]] Task {
+  static_assert(!std::is_reference_v<T>, "Task<T&> is not supported: return a pointer or a value");
+
+ public:
+  using promise_type = detail::Promise<T>;
+  using value_type = T;
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  Task() noexcept = default;
+  explicit Task(handle_type h) noexcept : h_(h) {}
+  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  /// False for a default-constructed or moved-from Task.
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+
+  class Awaiter {
+   public:
+    explicit Awaiter(handle_type h) noexcept : h_(h) {}
+    bool await_ready() const {
+      if (!h_) throw InvalidStateError("aio::Task: awaiting an empty Task");
+      if (h_.done()) throw RuntimeError("aio::Task: cannot reuse an already awaited Task");
+      return false;
+    }
+    void await_suspend(std::coroutine_handle<> awaiting) const noexcept {
+      h_.promise().continuation = awaiting;
+      detail::tls_next_resume = h_;  // the step's trampoline starts the body
+    }
+    T await_resume() const { return h_.promise().take_result(); }
+
+   private:
+    handle_type h_;
+  };
+
+  Awaiter operator co_await() const& noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() const&& noexcept { return Awaiter{h_}; }
+
+  /// Gives up ownership of the frame (used by create_task).
+  handle_type release() noexcept { return std::exchange(h_, {}); }
+
+ private:
+  void reset() noexcept {
+    if (h_) h_.destroy();
+    h_ = {};
+  }
+
+  handle_type h_;
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>{std::coroutine_handle<Promise<T>>::from_promise(*this)};
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>{std::coroutine_handle<Promise<void>>::from_promise(*this)};
+}
+}  // namespace detail
+
+}  // namespace aio

@@ -1,0 +1,155 @@
+#pragma once
+// aio::TaskHandle<T> and aio::create_task: asyncio's Task object and create_task.
+
+#include <coroutine>
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_state.hpp"
+#include "aio/errors.hpp"
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// A cheap, copyable reference to a running task (asyncio's Task object).
+///
+/// Dropping every copy neither cancels nor blocks the task: it runs to
+/// completion, owned by its loop. A handle stays valid after the task ended
+/// and after its loop closed (a task the loop closed on ends cancelled).
+/// Use it on the loop's thread only.
+template <class T = void>
+class TaskHandle {
+ public:
+  using value_type = T;
+
+  TaskHandle() noexcept = default;
+  /// Adopts one reference of `state`.
+  explicit TaskHandle(detail::TaskState<T>* state) noexcept : state_(state) {}
+  TaskHandle(const TaskHandle& other) noexcept : state_(other.state_) {
+    if (state_ != nullptr) state_->add_ref();
+  }
+  TaskHandle(TaskHandle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  TaskHandle& operator=(TaskHandle other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~TaskHandle() {
+    if (state_ != nullptr) state_->release();
+  }
+
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  friend bool operator==(const TaskHandle& a, const TaskHandle& b) noexcept {
+    return a.state_ == b.state_;
+  }
+
+  /// Requests cancellation (asyncio Task.cancel): the task gets CancelledError
+  /// at the await where it is suspended, or, if that await's operation
+  /// already completed with a result that cannot be given back, at its next
+  /// suspending await (or it ends cancelled if it returns first). A task not
+  /// yet started never runs its body. Returns false if the task is done.
+  bool cancel(std::string msg = {}) { return state().cancel(msg); }
+  bool done() const { return state().done(); }
+  bool cancelled() const { return state().status() == detail::TaskStatus::cancelled; }
+
+  /// The task's result. Throws: InvalidStateError if not done, CancelledError
+  /// if cancelled, the task's exception if it failed.
+  std::add_lvalue_reference_t<T> result() const { return state().result_ref(); }
+
+  /// The task's exception, null if it succeeded. Throws: InvalidStateError if
+  /// not done, CancelledError if cancelled.
+  std::exception_ptr exception() const {
+    auto& s = state();
+    if (!s.done()) throw InvalidStateError("Exception is not set.");
+    s.mark_retrieved();
+    if (s.status() == detail::TaskStatus::cancelled) s.result_ref();  // throws CancelledError
+    return s.error();
+  }
+
+  /// "Task-<n>" unless a name was given to create_task or set_name.
+  std::string get_name() const { return state().name(); }
+  void set_name(std::string name) { state().set_name(std::move(name)); }
+  /// Number of cancellation requests not yet withdrawn (asyncio Task.cancelling).
+  int cancelling() const { return state().cancelling(); }
+  /// Withdraws one cancellation request (asyncio Task.uncancel); returns the rest.
+  int uncancel() { return state().uncancel(); }
+
+  template <bool Move>
+  class Awaiter : detail::Wait, detail::DoneWaiter {
+   public:
+    explicit Awaiter(detail::TaskState<T>* state) noexcept : state_(state) {
+      state_->add_ref();
+      detail::Wait::cancel = &on_cancel;
+      detail::DoneWaiter::notify = &on_done;
+    }
+    Awaiter(const Awaiter&) = delete;
+    Awaiter& operator=(const Awaiter&) = delete;
+    ~Awaiter() {
+      if (linked()) unlink();
+      state_->release();
+    }
+
+    bool await_ready() const noexcept { return state_->done(); }
+    void await_suspend(std::coroutine_handle<> h) {
+      task_ = &detail::current_task();
+      if (task_ == state_) throw RuntimeError("aio: a task cannot await itself");
+      state_->add_done_waiter(this);
+      task_->park(h, this);
+    }
+    T await_resume() {
+      if (task_ != nullptr && task_->take_cancel()) task_->throw_cancelled();
+      if constexpr (Move || !std::is_copy_constructible_v<VoidToUnit<T>>) {
+        return state_->take_result();
+      } else {
+        return state_->result_ref();
+      }
+    }
+
+   private:
+    static void on_done(detail::DoneWaiter* w) noexcept {
+      auto* self = static_cast<Awaiter*>(w);
+      self->woken_ = true;
+      self->task_->loop().schedule(self->task_);
+    }
+    // asyncio: cancelling a task that awaits another task cancels that task;
+    // the awaiter then gets whatever it ends with.
+    static void on_cancel(detail::Wait* w) noexcept {
+      auto* self = static_cast<Awaiter*>(w);
+      if (self->woken_) return;  // decided: the pending cancellation is thrown at resume
+      self->task_->forward_cancel();
+      self->state_->cancel(self->task_->cancel_message());
+    }
+
+    detail::TaskState<T>* state_;
+    detail::TaskBase* task_ = nullptr;
+    bool woken_ = false;
+  };
+
+  /// Waits for the task; returns a copy of its result (moved when awaiting an
+  /// rvalue handle, or when T cannot be copied), rethrows its exception, or
+  /// throws CancelledError. Cancel safety: cancelling the awaiting task
+  /// cancels the awaited one (as in asyncio) and still waits for its end.
+  Awaiter<false> operator co_await() const& { return Awaiter<false>{&state()}; }
+  Awaiter<true> operator co_await() && { return Awaiter<true>{&state()}; }
+
+  detail::TaskState<T>* state_ptr() const noexcept { return state_; }
+
+ private:
+  detail::TaskState<T>& state() const {
+    if (state_ == nullptr) throw InvalidStateError("aio::TaskHandle: empty handle");
+    return *state_;
+  }
+
+  detail::TaskState<T>* state_ = nullptr;
+};
+
+/// Schedules `task` to start at the next iteration of the running loop
+/// (asyncio.create_task). Throws: RuntimeError when no loop is running.
+template <class T>
+TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+  return TaskHandle<T>(detail::spawn(detail::running_loop(), std::move(task), std::move(name)));
+}
+
+}  // namespace aio

@@ -1,0 +1,33 @@
+#include <cstdio>
+#include <exception>
+
+#include "aio/callback_handle.hpp"
+#include "aio/detail/loop_core.hpp"
+
+namespace aio::detail {
+
+void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
+  auto* self = static_cast<CallbackBase*>(r);
+  if (action == Runnable::Action::run && !self->cancelled_) {
+    // asyncio's default exception handler: report and keep the loop going.
+    try {
+      self->invoke_(self);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "aio: exception in callback: %s\n", e.what());
+    } catch (...) {
+      std::fputs("aio: exception in callback\n", stderr);
+    }
+  }
+  self->release();  // the loop's reference
+}
+
+void CallbackBase::on_due_fn(TimerNode* n, TimerNode::Action action) noexcept {
+  auto* self = static_cast<CallbackBase*>(n);
+  if (action == TimerNode::Action::fire && !self->cancelled_) {
+    self->loop_->schedule(self);
+  } else {
+    self->release();
+  }
+}
+
+}  // namespace aio::detail

@@ -1,0 +1,37 @@
+#pragma once
+// The loop's io_uring side: the ring and the one armed kernel timeout that
+// wakes the loop for its earliest timer. Internal (includes <liburing.h>).
+
+#include <cstdint>
+
+#include "aio/uring/ring.hpp"
+
+namespace aio::detail {
+
+class Driver {
+ public:
+  explicit Driver(const uring::RingOptions& options);
+
+  /// Makes sure the kernel wakes the loop no later than `deadline`
+  /// (CLOCK_MONOTONIC ns): arms the timeout SQE, or moves an armed one
+  /// earlier with IORING_TIMEOUT_UPDATE. A timeout armed earlier than needed
+  /// is left alone: it wakes the loop once, spuriously, and is re-armed.
+  void arm_timer(std::int64_t deadline);
+
+  uring::Ring ring;
+
+ private:
+  struct TimerCompletion : uring::Completion {
+    Driver* driver;
+  };
+  static void on_timer(uring::Completion* c, int res, unsigned flags) noexcept;
+
+  TimerCompletion timer_;
+  // Read by the kernel when the SQE is submitted; kept here until then.
+  __kernel_timespec arm_ts_{};
+  __kernel_timespec update_ts_{};
+  std::int64_t armed_deadline_ = 0;
+  bool armed_ = false;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,27 @@
+#include "aio/event_loop.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include "driver.hpp"
+
+namespace aio {
+
+EventLoop::EventLoop(LoopOptions options) : core_(options) { core_.owner = this; }
+
+EventLoop::~EventLoop() {
+  if (core_.running) {
+    std::fputs("aio: fatal: an EventLoop was destroyed while running\n", stderr);
+    std::terminate();
+  }
+  core_.close();
+}
+
+std::string EventLoop::ring_flags() const {
+  if (core_.driver == nullptr) return "closed";
+  return uring::Ring::describe_flags(core_.driver->ring.setup_flags());
+}
+
+EventLoop& get_running_loop() { return *detail::running_loop().owner; }
+
+}  // namespace aio

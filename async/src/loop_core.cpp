@@ -1,0 +1,159 @@
+#include "aio/detail/loop_core.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "aio/event_loop.hpp"
+#include "driver.hpp"
+
+namespace aio::detail {
+namespace {
+
+uring::TaskRun to_ring(LoopOptions::TaskRun t) {
+  switch (t) {
+    case LoopOptions::TaskRun::defer:
+      return uring::TaskRun::defer;
+    case LoopOptions::TaskRun::cooperative:
+      return uring::TaskRun::cooperative;
+    case LoopOptions::TaskRun::plain:
+      return uring::TaskRun::plain;
+    default:
+      return uring::TaskRun::automatic;
+  }
+}
+
+bool debug_from_env() {
+  const char* v = std::getenv("AIO_DEBUG");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+// Marks the loop as the one running on this thread for a scope.
+class RunningScope {
+ public:
+  explicit RunningScope(LoopCore& loop) : loop_(loop) {
+    if (loop.closed) throw RuntimeError("Event loop is closed");
+    if (loop.running) throw RuntimeError("This event loop is already running");
+    if (tls_running_loop != nullptr) {
+      throw RuntimeError("Cannot run the event loop while another loop is running");
+    }
+    loop.running = true;
+    tls_running_loop = &loop;
+  }
+  ~RunningScope() {
+    loop_.running = false;
+    tls_running_loop = nullptr;
+  }
+  RunningScope(const RunningScope&) = delete;
+  RunningScope& operator=(const RunningScope&) = delete;
+
+ private:
+  LoopCore& loop_;
+};
+
+}  // namespace
+
+LoopCore::LoopCore(const LoopOptions& options) {
+  uring::RingOptions ring_options;
+  ring_options.entries = options.entries;
+  ring_options.cq_entries = options.cq_entries;
+  ring_options.taskrun = to_ring(options.taskrun);
+  driver = std::make_unique<Driver>(ring_options);
+  debug = options.debug ? *options.debug : debug_from_env();
+}
+
+LoopCore::~LoopCore() { close(); }
+
+bool LoopCore::run_once() {
+  Runnable* batch = ready.take_all();
+  const bool ran = batch != nullptr;
+  for (Runnable* r = batch; r != nullptr;) {
+    Runnable* next = r->next_ready;  // r may be freed or rescheduled by its step
+    r->perform(r, Runnable::Action::run);
+    r = next;
+  }
+
+  uring::Ring& ring = driver->ring;
+  if (!ready.empty() || (!timers.empty() && timers.earliest() <= now())) {
+    ring.submit();  // no syscall unless SQEs are queued or the kernel holds completions
+  } else if (!timers.empty() || ring.in_flight() > 0) {
+    if (!timers.empty()) driver->arm_timer(timers.earliest());
+    ring.submit_and_wait();
+  } else {
+    return ran;
+  }
+  ring.reap();
+
+  if (!timers.empty()) {
+    const std::int64_t t = now();
+    while (TimerNode* n = timers.pop_due(t)) n->on_due(n, TimerNode::Action::fire);
+  }
+  return true;
+}
+
+void LoopCore::run_until_done(TaskBase& task) {
+  RunningScope scope(*this);
+  while (!task.done()) {
+    if (!run_once()) {
+      throw RuntimeError(
+          "aio: deadlock: the task being run waits for something nothing can complete "
+          "(no task ready, no timer, no I/O in flight)");
+    }
+  }
+}
+
+void LoopCore::cancel_remaining() {
+  if (closed || live.empty()) return;
+  live.for_each([](TaskBase* t) { t->cancel({}); });
+  RunningScope scope(*this);
+  while (!live.empty() && run_once()) {
+  }
+}
+
+void LoopCore::drop_ready() noexcept {
+  for (Runnable* r = ready.take_all(); r != nullptr;) {
+    Runnable* next = r->next_ready;
+    r->perform(r, Runnable::Action::drop);
+    r = next;
+  }
+}
+
+void LoopCore::close() {
+  if (running) throw RuntimeError("Cannot close a running event loop");
+  if (closed) return;
+  closed = true;
+  // The in-flight rule: until its CQE arrives the kernel may write into an
+  // operation's memory (a frame of some task), so every operation is
+  // cancelled and reaped before any frame is destroyed.
+  uring::Ring& ring = driver->ring;
+  while (ring.in_flight() > 0) {
+    ring.cancel_all();
+    ring.submit_and_wait();
+    ring.reap();
+  }
+  drop_ready();
+  timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
+  while (TaskBase* t = live.pop_front()) {
+    t->abandon();
+    t->release();
+  }
+  drop_ready();  // frames' destructors may have scheduled something
+  driver.reset();
+}
+
+void submit_read(LoopCore& loop, int fd, void* buf, unsigned len, uring::Completion* c) {
+  loop.driver->ring.read(fd, buf, len, static_cast<std::uint64_t>(-1), c);
+}
+
+void submit_write(LoopCore& loop, int fd, const void* buf, unsigned len, uring::Completion* c) {
+  loop.driver->ring.write(fd, buf, len, static_cast<std::uint64_t>(-1), c);
+}
+
+void submit_poll(LoopCore& loop, int fd, unsigned events, uring::Completion* c) {
+  loop.driver->ring.poll_add(fd, events, c);
+}
+
+void submit_cancel(LoopCore& loop, const uring::Completion* target) {
+  loop.driver->ring.cancel(target);
+}
+
+}  // namespace aio::detail

@@ -1,0 +1,150 @@
+#include "aio/detail/task_base.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <typeinfo>
+
+#include "aio/detail/loop_core.hpp"
+#include "aio/errors.hpp"
+
+namespace aio::detail {
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+bool handling_cancelled_error() noexcept {
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  return type != nullptr && *type == typeid(CancelledError);
+}
+
+TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Harvest harvest,
+                   Destroy destroy) noexcept
+    : frame_(frame),
+      loop_(&loop),
+      resume_point_(frame),
+      harvest_(harvest),
+      destroy_(destroy),
+      id_(loop.next_task_id()),
+      report_unretrieved_(loop.debug) {
+  Runnable::perform = &TaskBase::perform;
+}
+
+bool TaskBase::cancel(std::string_view message) {
+  if (done()) return false;
+  ++cancel_requests_;
+  if (!message.empty() || extra_ != nullptr) {
+    if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
+    extra_->cancel_message.assign(message);
+  }
+  must_cancel_ = true;
+  if (wait_ != nullptr) wait_->cancel(wait_);
+  return true;
+}
+
+std::string TaskBase::cancel_message() const {
+  return extra_ != nullptr ? extra_->cancel_message : std::string();
+}
+
+void TaskBase::throw_cancelled() const { throw CancelledError(cancel_message()); }
+
+std::string TaskBase::name() const {
+  if (extra_ != nullptr && !extra_->name.empty()) return extra_->name;
+  return "Task-" + std::to_string(id_);
+}
+
+void TaskBase::set_name(std::string name) {
+  if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
+  extra_->name = std::move(name);
+}
+
+void TaskBase::perform(Runnable* self, Action action) noexcept {
+  // Dropped tasks are ended by LoopCore::close through the live list.
+  if (action == Action::run) static_cast<TaskBase*>(self)->step();
+}
+
+void TaskBase::step() noexcept {
+  LoopCore& loop = *loop_;
+  if (!started_) {
+    started_ = true;
+    if (must_cancel_) {
+      // Cancelled before its first step: the body never runs.
+      std::coroutine_handle<> f = std::exchange(frame_, nullptr);
+      f.destroy();
+      status_ = TaskStatus::cancelled;
+      complete();
+      release();
+      return;
+    }
+  }
+  wait_ = nullptr;
+  loop.current = this;
+  if (loop.debug) {
+    const std::int64_t start = LoopCore::now();
+    drive(resume_point_);
+    const std::int64_t took = LoopCore::now() - start;
+    if (took >= loop.slow_step.count()) {
+      std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", name().c_str(),
+                   static_cast<double>(took) / 1e9);
+    }
+  } else {
+    drive(resume_point_);
+  }
+  loop.current = nullptr;
+  if (done()) release();  // the loop's reference
+}
+
+void TaskBase::finish_root() noexcept {
+  harvest_(this);
+  std::coroutine_handle<> f = std::exchange(frame_, nullptr);
+  f.destroy();
+  complete();
+}
+
+void TaskBase::complete() noexcept {
+  if (ListHook::linked()) ListHook::unlink();  // off the loop's live list
+  wait_ = nullptr;
+  while (DoneWaiter* w = done_waiters_.pop_front()) w->notify(w);
+}
+
+void TaskBase::abandon() noexcept {
+  wait_ = nullptr;
+  if (frame_) {
+    std::coroutine_handle<> f = std::exchange(frame_, nullptr);
+    f.destroy();
+  }
+  status_ = TaskStatus::cancelled;
+  if (ListHook::linked()) ListHook::unlink();
+  done_waiters_.clear();  // their awaiters live in frames the loop destroys too
+}
+
+void TaskBase::last_release() noexcept {
+  if (report_unretrieved_ && status_ == TaskStatus::failed && !retrieved_) {
+    std::fprintf(stderr, "Task exception was never retrieved: <Task name=%s> %s\n", name().c_str(),
+                 describe(error_).c_str());
+  }
+  destroy_(this);
+}
+
+LoopCore& running_loop() {
+  if (tls_running_loop == nullptr) throw RuntimeError("no running event loop");
+  return *tls_running_loop;
+}
+
+TaskBase& current_task() {
+  LoopCore& loop = running_loop();
+  if (loop.current == nullptr) throw RuntimeError("aio: this await must run inside a task");
+  return *loop.current;
+}
+
+}  // namespace aio::detail

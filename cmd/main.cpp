@@ -1,0 +1,55 @@
+// aio-demo <scenario>: the examples of the asyncio tutorial, written with aio.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <memory>
+
+#include "scenarios.hpp"
+
+namespace demo {
+
+const std::vector<Scenario>& scenarios() {
+  static const std::vector<Scenario> all = {countasync_scenario()};
+  return all;
+}
+
+}  // namespace demo
+
+int main(int argc, char** argv) {
+  CLI::App app{"aio-demo: the asyncio tutorial's examples, written with aio (asyncio for C++20 on io_uring)"};
+  app.require_subcommand(1);
+  std::function<int()> run;
+
+  auto* list = app.add_subcommand("list", "list the scenarios, one line each");
+  list->callback([&run] {
+    run = [] {
+      for (const auto& s : demo::scenarios()) std::printf("%-14s %s\n", s.name.c_str(), s.summary.c_str());
+      return 0;
+    };
+  });
+  for (const auto& s : demo::scenarios()) {
+    auto* sub = app.add_subcommand(s.name, s.summary);
+    auto runner = std::make_shared<std::function<int()>>(s.configure(*sub));
+    sub->callback([&run, runner] { run = *runner; });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // bad usage: exit 2, as argparse does
+  }
+  std::fflush(stdout);
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "aio-demo: error: %s\n", e.what());
+    return 1;
+  }
+}
