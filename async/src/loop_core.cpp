@@ -73,7 +73,7 @@ bool LoopCore::run_once() {
   }
 
   uring::Ring& ring = driver->ring;
-  if (!ready.empty() || (!timers.empty() && timers.earliest() <= now())) {
+  if (!ready.empty() || goal_reached() || (!timers.empty() && timers.earliest() <= now())) {
     ring.submit();  // no syscall unless SQEs are queued or the kernel holds completions
   } else if (!timers.empty() || ring.in_flight() > 0) {
     if (!timers.empty()) driver->arm_timer(timers.earliest());
@@ -92,6 +92,7 @@ bool LoopCore::run_once() {
 
 void LoopCore::run_until_done(TaskBase& task) {
   RunningScope scope(*this);
+  goal_ = &task;
   while (!task.done()) {
     if (!run_once()) {
       throw RuntimeError(
@@ -105,6 +106,7 @@ void LoopCore::cancel_remaining() {
   if (closed || live.empty()) return;
   live.for_each([](TaskBase* t) { t->cancel({}); });
   RunningScope scope(*this);
+  goal_ = nullptr;
   while (!live.empty() && run_once()) {
   }
 }

@@ -48,7 +48,13 @@ bool TaskBase::cancel(std::string_view message) {
     extra_->cancel_message.assign(message);
   }
   must_cancel_ = true;
-  if (wait_ != nullptr) wait_->cancel(wait_);
+  // A wait may forward the cancellation to other tasks; a cycle of tasks
+  // awaiting each other must not forward it around forever.
+  if (wait_ != nullptr && !forwarding_) {
+    forwarding_ = true;
+    wait_->cancel(wait_);
+    forwarding_ = false;
+  }
   return true;
 }
 

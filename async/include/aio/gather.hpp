@@ -217,8 +217,9 @@ template <detail::GatherAwaitable... As>
 auto gather(As&&... aws) {
   static_assert((detail::gather_arg_ok<As> && ...),
                 "aio::gather: pass a Task by value (std::move it, or call the coroutine inline)");
-  return detail::GatherPack<false, detail::gather_value_t<As>...>(
-      detail::to_child(std::forward<As>(aws))...);
+  // Braces: the children become tasks left to right, so they start in argument order.
+  return detail::GatherPack<false, detail::gather_value_t<As>...>{
+      detail::to_child(std::forward<As>(aws))...};
 }
 
 /// asyncio.gather on a list: `co_await gather(std::move(tasks))` yields a
@@ -242,8 +243,8 @@ template <detail::GatherAwaitable... As>
 auto gather_settled(As&&... aws) {
   static_assert((detail::gather_arg_ok<As> && ...),
                 "aio::gather_settled: pass a Task by value (std::move it)");
-  return detail::GatherPack<true, detail::gather_value_t<As>...>(
-      detail::to_child(std::forward<As>(aws))...);
+  return detail::GatherPack<true, detail::gather_value_t<As>...>{
+      detail::to_child(std::forward<As>(aws))...};
 }
 template <class T>
 auto gather_settled(std::vector<Task<T>> tasks) {

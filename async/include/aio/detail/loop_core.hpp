@@ -39,7 +39,8 @@ struct LoopCore {
   void schedule(Runnable* r) noexcept { ready.push(r); }
 
   /// Runs one iteration: the runnables ready at its start, then I/O
-  /// (blocking only when nothing is ready), then the timers that are due.
+  /// (blocking only when nothing is ready and the run's goal is not reached
+  /// yet), then the timers that are due.
   /// Returns false, having done nothing, when nothing was ready and nothing
   /// could ever wake the loop (no timer, no kernel operation in flight).
   bool run_once();
@@ -69,6 +70,9 @@ struct LoopCore {
 
  private:
   void drop_ready() noexcept;
+  bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live.empty(); }
+
+  TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left
   std::uint64_t next_task_id_ = 1;
 };
 

@@ -148,6 +148,7 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   std::uint32_t refs_ = 1;  // the loop's
   std::uint32_t cancel_requests_ = 0;
   bool started_ = false;
+  bool forwarding_ = false;  // inside wait_->cancel
   bool retrieved_ = false;
   bool report_unretrieved_ = false;
 };
