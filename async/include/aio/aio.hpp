@@ -1,6 +1,7 @@
 #pragma once
 // The whole public API of aio: asyncio for C++20 on io_uring.
 
+#include "aio/async_with.hpp"
 #include "aio/callback_handle.hpp"
 #include "aio/errors.hpp"
 #include "aio/event_loop.hpp"
@@ -10,4 +11,6 @@
 #include "aio/run.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
+#include "aio/task_group.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/wait_for.hpp"

@@ -27,7 +27,8 @@ class IoOp : protected Wait, protected uring::Completion {
     Wait::cancel = &on_cancel;
     uring::Completion::complete = &on_complete;
   }
-  IoOp(const IoOp&) = delete;
+  /// Movable until awaited (so that wait_for can hold it by value).
+  IoOp(IoOp&&) noexcept : IoOp() {}
   IoOp& operator=(const IoOp&) = delete;
   ~IoOp();  // aborts if the operation is still in flight: that would be a bug
 

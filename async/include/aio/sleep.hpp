@@ -21,7 +21,8 @@ class SleepAwaiter : Wait, TimerNode {
     Wait::cancel = &on_cancel;
     TimerNode::on_due = &on_due;
   }
-  SleepAwaiter(const SleepAwaiter&) = delete;
+  /// Movable until awaited (so that wait_for can hold it by value).
+  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.duration_) {}
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
     if (queued()) task_->loop().timers.remove(this);

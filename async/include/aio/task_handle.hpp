@@ -50,7 +50,7 @@ class TaskHandle {
   /// already completed with a result that cannot be given back, at its next
   /// suspending await (or it ends cancelled if it returns first). A task not
   /// yet started never runs its body. Returns false if the task is done.
-  bool cancel(std::string msg = {}) { return state().cancel(msg); }
+  bool cancel(std::string msg = {}) const { return state().cancel(msg); }
   bool done() const { return state().done(); }
   bool cancelled() const { return state().status() == detail::TaskStatus::cancelled; }
 

@@ -1,0 +1,133 @@
+#pragma once
+// aio::TaskGroup and aio::task_group: asyncio.TaskGroup.
+
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_base.hpp"
+#include "aio/detail/task_state.hpp"
+#include "aio/errors.hpp"
+#include "aio/task.hpp"
+#include "aio/task_handle.hpp"
+
+namespace aio {
+
+template <class F>
+auto task_group(F body);
+
+/// The children of one `task_group(...)` scope (asyncio.TaskGroup). Only
+/// task_group creates it, and it waits for every child before returning, so a
+/// group cannot be left with children still running.
+class TaskGroup {
+ public:
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+  ~TaskGroup();
+
+  /// Starts `task` as a child of the group (at the next iteration).
+  /// Throws: RuntimeError if a child already failed (the group is shutting
+  /// down) or the group is finished.
+  template <class T>
+  TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+    check_open();
+    TaskHandle<T> handle(detail::spawn(parent_->loop(), std::move(task), std::move(name)));
+    adopt(handle.state_ptr());
+    return handle;
+  }
+
+ private:
+  template <class F>
+  friend auto task_group(F body);
+
+  struct Child : detail::DoneWaiter {
+    TaskGroup* group;
+    detail::TaskBase* task;
+  };
+
+  /// What task_group awaits after the body: every child done.
+  class ExitAwaiter : detail::Wait {
+   public:
+    explicit ExitAwaiter(TaskGroup& g) noexcept : group_(g) { Wait::cancel = &on_cancel; }
+    bool await_ready() const noexcept { return group_.running_ == 0; }
+    void await_suspend(std::coroutine_handle<> h) noexcept;
+    void await_resume() noexcept;
+
+   private:
+    static void on_cancel(Wait* w) noexcept;
+    TaskGroup& group_;
+  };
+
+  explicit TaskGroup(detail::TaskBase& parent) noexcept : parent_(&parent) {}
+  void check_open() const;
+  void adopt(detail::TaskBase* child);
+  void abort() noexcept;
+  void begin_exit(bool body_failed) noexcept;
+  ExitAwaiter wait_children() noexcept { return ExitAwaiter(*this); }
+  /// After every child is done: throws per asyncio's __aexit__.
+  void finish(std::exception_ptr body_error, bool body_cancelled);
+  static void on_child_done(detail::DoneWaiter* w) noexcept;
+
+  detail::TaskBase* parent_;
+  std::vector<std::unique_ptr<Child>> children_;
+  std::vector<std::exception_ptr> errors_;
+  std::size_t running_ = 0;
+  bool exiting_ = false;
+  bool aborting_ = false;
+  bool finished_ = false;
+  bool parent_cancel_requested_ = false;
+  bool propagate_cancel_ = false;
+  bool waiting_ = false;
+};
+
+/// `async with asyncio.TaskGroup() as tg: body`:
+/// `co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<T> { tg.create_task(...); ... })`.
+///
+/// Runs `body(tg)`, then waits for every child created in the group. The
+/// first child that fails cancels the other children and the body; once all
+/// are done, the failure is rethrown — the exception itself if there is one,
+/// aio::ExceptionGroup if several (children's failures in the order they
+/// happened, then the body's; CancelledErrors are never included). Returns
+/// the body's result when nothing failed. After a failure the calling task
+/// carries no leftover cancellation.
+/// Throws: a child's or the body's exception, ExceptionGroup, or
+/// CancelledError when the calling task is cancelled (the children are
+/// cancelled and awaited first).
+/// Cancel safety: cancelling the calling task cancels every child; the group
+/// still waits for all of them before the CancelledError propagates.
+template <class F>
+auto task_group(F body) {
+  using T = typename std::invoke_result_t<F&, TaskGroup&>::value_type;
+  // `body` is moved into the frame, so a capturing lambda lives as long as the group.
+  return [](F body) -> Task<T> {
+    TaskGroup tg(detail::current_task());
+    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
+    std::exception_ptr error;
+    bool cancelled = false;
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await body(tg);
+        result.emplace(true);
+      } else {
+        result.emplace(co_await body(tg));
+      }
+    } catch (const CancelledError&) {
+      error = std::current_exception();
+      cancelled = true;
+    } catch (...) {
+      error = std::current_exception();
+    }
+    tg.begin_exit(error != nullptr);
+    co_await tg.wait_children();
+    tg.finish(error, cancelled);
+    if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+  }(std::move(body));
+}
+
+}  // namespace aio

@@ -1,0 +1,148 @@
+#pragma once
+// aio::wait_for: asyncio.wait_for (Python 3.12 semantics).
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "aio/detail/awaitable_traits.hpp"
+#include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_base.hpp"
+#include "aio/detail/timer_heap.hpp"
+#include "aio/errors.hpp"
+#include "aio/task.hpp"
+#include "aio/task_handle.hpp"
+
+namespace aio {
+
+namespace detail {
+
+/// A wait_for deadline: a timer of the loop that, when it fires, cancels the
+/// task (as asyncio's timeouts do), so whatever the task waits on is
+/// cancelled by the ordinary protocol (a kernel operation with
+/// IORING_OP_ASYNC_CANCEL). Removed from the heap when the inner finishes
+/// first: nothing is left for the kernel to walk.
+class TimeoutTimer : TimerNode {
+ public:
+  TimeoutTimer(TaskBase& task, std::int64_t deadline) : task_(task) {
+    TimerNode::deadline = deadline;
+    TimerNode::on_due = &on_due_fn;
+    task.loop().timers.push(this);
+  }
+  TimeoutTimer(const TimeoutTimer&) = delete;
+  TimeoutTimer& operator=(const TimeoutTimer&) = delete;
+  ~TimeoutTimer() { disarm(); }
+
+  void disarm() noexcept {
+    if (queued()) task_.loop().timers.remove(this);
+  }
+  bool expired() const noexcept { return expired_; }
+
+ private:
+  static void on_due_fn(TimerNode* node, TimerNode::Action action) noexcept {
+    auto* self = static_cast<TimeoutTimer*>(node);
+    if (action != TimerNode::Action::fire) return;
+    self->expired_ = true;
+    self->task_.cancel({});
+  }
+
+  TaskBase& task_;
+  bool expired_ = false;
+};
+
+template <class A>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<Task<T>> = true;
+
+template <class A>
+using wait_for_result_t = std::remove_cvref_t<await_result_t<A&&>>;
+
+/// timeout <= 0: asyncio cancels at once unless the awaitable is already done.
+template <class A, class R = wait_for_result_t<A>>
+Task<R> wait_for_expired(A aw) {
+  if constexpr (requires { aw.done(); aw.cancel(); }) {  // a TaskHandle: cancel the task, await its end
+    if (!aw.done()) {
+      aw.cancel();
+      try {
+        co_return co_await std::move(aw);
+      } catch (const CancelledError&) {
+      }
+      throw TimeoutError();
+    }
+    co_return co_await std::move(aw);
+  } else {
+    auto&& awaiter = get_awaiter(std::forward<A>(aw));
+    if (!awaiter.await_ready()) throw TimeoutError();  // never started, so nothing to undo
+    co_return awaiter.await_resume();
+  }
+}
+
+template <class A, class R = wait_for_result_t<A>>
+Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
+  if (timeout_ns <= 0) co_return co_await wait_for_expired<A>(std::forward<A>(aw));
+
+  TaskBase& task = current_task();
+  const int cancelling = task.cancelling();
+  TimeoutTimer timer(task, LoopCore::now() + timeout_ns);
+  std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+  std::exception_ptr error;
+  bool cancelled = false;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      co_await std::forward<A>(aw);
+      result.emplace(true);
+    } else {
+      result.emplace(co_await std::forward<A>(aw));
+    }
+  } catch (const CancelledError&) {
+    cancelled = true;
+    error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  timer.disarm();
+  // Our own cancellation became a TimeoutError only if no other one is
+  // pending on the task: an outside cancel is never lost or converted.
+  if (timer.expired() && task.uncancel() <= cancelling && cancelled) throw TimeoutError();
+  if (error) std::rethrow_exception(error);
+  if constexpr (!std::is_void_v<R>) co_return std::move(*result);
+}
+
+}  // namespace detail
+
+/// Waits for `aw` at most `timeout` (asyncio.wait_for, Python 3.12).
+///
+/// `aw` is any awaitable: a Task (run inline in the calling task, as Python
+/// 3.12 does), a TaskHandle, or an operation such as `q.get()`, `sleep(d)`,
+/// `read(fd, buf)`. Returns its result if it finishes first (or rethrows
+/// its exception). Otherwise the deadline cancels it — a pending kernel
+/// operation with IORING_OP_ASYNC_CANCEL, a TaskHandle's task with
+/// cancel() — waits for that cancellation to finish (so the total time may
+/// exceed `timeout`), and throws TimeoutError. With `timeout <= 0` the
+/// awaitable is cancelled at once unless it is already done.
+///
+/// Throws: TimeoutError; whatever `aw` throws; CancelledError if the calling
+/// task is cancelled — an outside cancellation is never turned into a
+/// TimeoutError, also when it arrives in the same iteration as the deadline.
+/// Cancel safety: as safe as `aw` itself; e.g. `wait_for(q.get(), t)` never
+/// loses an item.
+template <class Aw, class Rep, class Period>
+auto wait_for(Aw&& aw, std::chrono::duration<Rep, Period> timeout) {
+  using A = std::remove_cvref_t<Aw>;
+  static_assert(!std::is_lvalue_reference_v<Aw> || !detail::is_task_v<A>,
+                "aio::wait_for: pass a Task by value (std::move it)");
+  const std::int64_t ns = std::chrono::ceil<std::chrono::nanoseconds>(timeout).count();
+  if constexpr (std::is_move_constructible_v<A>) {
+    return detail::wait_for_impl<A>(A(std::forward<Aw>(aw)), ns);
+  } else {
+    // An immovable awaitable is kept by reference: valid while the
+    // full-expression `co_await wait_for(...)` lasts.
+    return detail::wait_for_impl<Aw&&>(std::forward<Aw>(aw), ns);
+  }
+}
+
+}  // namespace aio

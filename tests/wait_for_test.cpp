@@ -1,0 +1,222 @@
+// aio::wait_for: asyncio.wait_for with Python 3.12 semantics.
+
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aio/aio.hpp"
+#include "test_util.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+aio::Task<int> after(std::chrono::milliseconds d, int v) {
+  co_await aio::sleep(d);
+  co_return v;
+}
+
+}  // namespace
+
+TEST_CASE("wait_for returns the result when the awaitable finishes first", "[wait_for]") {
+  auto main = []() -> aio::Task<> {
+    const int v = co_await aio::wait_for(after(2ms, 7), 1s);
+    CHECK(v == 7);
+    auto h = aio::create_task(after(1ms, 8));
+    const int w = co_await aio::wait_for(h, 1s);
+    CHECK(w == 8);
+    co_await aio::wait_for(aio::sleep(1ms), 1s);
+  };
+  aio::run(main());
+}
+
+TEST_CASE("wait_for rethrows the awaitable's exception", "[wait_for]") {
+  auto main = []() -> aio::Task<> {
+    auto failing = []() -> aio::Task<int> {
+      co_await aio::sleep(1ms);
+      throw std::runtime_error("inner");
+    };
+    CHECK_THROWS_WITH(co_await aio::wait_for(failing(), 1s), "inner");
+  };
+  aio::run(main());
+}
+
+TEST_CASE("wait_for times out: it cancels the awaitable, awaits its cleanup, throws TimeoutError", "[wait_for]") {
+  std::vector<std::string> log;
+  auto eternity = [&]() -> aio::Task<int> {
+    std::exception_ptr cancelled;
+    try {
+      co_await aio::sleep(10s);
+    } catch (const aio::CancelledError&) {
+      log.push_back("inner cancelled");
+      cancelled = std::current_exception();
+    }
+    co_await aio::sleep(20ms);  // a slow cleanup: wait_for waits for it
+    log.push_back("inner cleaned up");
+    std::rethrow_exception(cancelled);
+  };
+  auto main = [&]() -> aio::Task<double> {
+    test::Stopwatch sw;
+    try {
+      co_await aio::wait_for(eternity(), 10ms);
+      FAIL("no timeout");
+    } catch (const aio::TimeoutError&) {
+      log.push_back("timeout");
+    }
+    co_return sw.ms();
+  };
+  const double ms = aio::run(main());
+  CHECK(log == std::vector<std::string>{"inner cancelled", "inner cleaned up", "timeout"});
+  CHECK(ms >= 10 + 20);  // the timeout plus the inner's cancellation time
+  CHECK(ms < 10 + 20 + 25);
+}
+
+TEST_CASE("wait_for on a task handle cancels that task on timeout", "[wait_for]") {
+  auto main = []() -> aio::Task<> {
+    auto h = aio::create_task(after(10s, 1));
+    CHECK_THROWS_AS(co_await aio::wait_for(h, 5ms), aio::TimeoutError);
+    CHECK(h.cancelled());
+  };
+  aio::run(main());
+}
+
+TEST_CASE("wait_for with a timeout <= 0 cancels at once unless the awaitable is done", "[wait_for]") {
+  bool started = false;
+  auto body = [&]() -> aio::Task<int> {
+    started = true;
+    co_return 1;
+  };
+  auto main = [&]() -> aio::Task<> {
+    CHECK_THROWS_AS(co_await aio::wait_for(body(), 0s), aio::TimeoutError);
+    CHECK_FALSE(started);  // a coroutine that never started is not started
+    auto done = aio::create_task(after(0ms, 3));
+    co_await aio::sleep(1ms);
+    const int v = co_await aio::wait_for(done, -1s);
+    CHECK(v == 3);
+    auto pending = aio::create_task(after(10s, 4));
+    CHECK_THROWS_AS(co_await aio::wait_for(pending, 0s), aio::TimeoutError);
+    CHECK(pending.cancelled());
+  };
+  aio::run(main());
+}
+
+TEST_CASE("a timed-out pending read is cancelled in the kernel", "[wait_for][fd]") {
+  test::Pipe p;
+  auto main = [&]() -> aio::Task<> {
+    std::byte b[1];
+    test::Stopwatch sw;
+    CHECK_THROWS_AS(co_await aio::wait_for(aio::read(p.r, b), 5ms), aio::TimeoutError);
+    CHECK(sw.ms() >= 5);
+    // The read is gone: a byte written now stays in the pipe.
+    p.put();
+    co_await aio::sleep(2ms);
+  };
+  aio::run(main());
+  CHECK(p.drain() == 1);
+}
+
+TEST_CASE("an outside cancellation of the task in wait_for is never turned into a TimeoutError", "[wait_for][cancel]") {
+  auto waiter = []() -> aio::Task<> { co_await aio::wait_for(aio::sleep(10s), 10s); };
+  auto main = [&]() -> aio::Task<> {
+    auto t = aio::create_task(waiter());
+    co_await aio::sleep(1ms);
+    t.cancel();
+    CHECK_THROWS_AS(co_await t, aio::CancelledError);
+  };
+  aio::run(main());
+}
+
+namespace {
+// Cancels `target` after `d`; started before the target arms its own timers,
+// so that on a tie it is due first and runs first in the iteration.
+aio::Task<bool> cancel_after(std::chrono::milliseconds d, const aio::TaskHandle<>& target) {
+  co_await aio::sleep(d);
+  co_return target.cancel();
+}
+}  // namespace
+
+TEST_CASE("an outside cancel in the same iteration as the deadline stays a cancellation", "[wait_for][cancel][race]") {
+  // Interleaving: the canceller's 1 ms timer is armed, then the waiter's 1 ms
+  // wait_for deadline; main blocks the loop past both. One iteration fires
+  // both timers: the canceller is scheduled, the deadline cancels the waiter.
+  // The canceller runs first and cancels the waiter again, before the waiter
+  // resumes. Two cancellations, one of them wait_for's own: wait_for
+  // withdraws its own, and the outside one propagates as CancelledError.
+  aio::TaskHandle<> t;
+  auto waiter = []() -> aio::Task<> { co_await aio::wait_for(aio::sleep(10s), 1ms); };
+  auto main = [&]() -> aio::Task<> {
+    auto canceller = aio::create_task(cancel_after(1ms, t));
+    t = aio::create_task(waiter());
+    co_await aio::sleep(0s);  // the canceller arms its timer first, then the waiter its deadline
+    std::this_thread::sleep_for(3ms);
+    const bool accepted = co_await canceller;
+    CHECK(accepted);
+    CHECK_THROWS_AS(co_await t, aio::CancelledError);
+  };
+  aio::run(main());
+}
+
+TEST_CASE("an inner that finishes in the same iteration as an outside cancel is not lost", "[wait_for][cancel][race]") {
+  // Interleaving: the canceller's timer is armed first, then the waiter's
+  // inner sleep (same 1 ms). Both fire in one iteration; the canceller runs
+  // first and cancels the waiter whose inner already completed but which has
+  // not resumed. The waiter must end cancelled: never a silent success, never
+  // a TimeoutError.
+  aio::TaskHandle<> t;
+  auto waiter = []() -> aio::Task<> { co_await aio::wait_for(aio::sleep(1ms), 10s); };
+  auto main = [&]() -> aio::Task<> {
+    auto canceller = aio::create_task(cancel_after(1ms, t));
+    t = aio::create_task(waiter());
+    co_await aio::sleep(0s);
+    std::this_thread::sleep_for(3ms);
+    const bool accepted = co_await canceller;
+    CHECK(accepted);
+    CHECK_THROWS_AS(co_await t, aio::CancelledError);
+  };
+  aio::run(main());
+}
+
+TEST_CASE("after a timeout the task carries no leftover cancellation", "[wait_for][cancel]") {
+  auto main = []() -> aio::Task<int> {
+    CHECK_THROWS_AS(co_await aio::wait_for(aio::sleep(10s), 1ms), aio::TimeoutError);
+    co_await aio::sleep(2ms);  // not cancelled
+    auto& loop = aio::get_running_loop();
+    (void)loop;
+    co_return co_await aio::wait_for(after(1ms, 9), 1s);
+  };
+  CHECK(aio::run(main()) == 9);
+}
+
+TEST_CASE("nested wait_for: the inner deadline gives TimeoutError to the inner only", "[wait_for]") {
+  auto main = []() -> aio::Task<std::string> {
+    auto inner = []() -> aio::Task<std::string> {
+      try {
+        co_await aio::wait_for(aio::sleep(10s), 2ms);
+      } catch (const aio::TimeoutError&) {
+        co_return "inner timeout";
+      }
+      co_return "no timeout";
+    };
+    co_return co_await aio::wait_for(inner(), 1s);
+  };
+  CHECK(aio::run(main()) == "inner timeout");
+}
+
+TEST_CASE("wait_for_fast: 10,000 sequential wait_for whose inner wins leave no timer behind", "[wait_for]") {
+  aio::EventLoop loop;
+  auto main = []() -> aio::Task<int> {
+    int n = 0;
+    for (int i = 0; i < 10'000; ++i) {
+      co_await aio::wait_for(aio::sleep(0s), 1s);
+      ++n;
+    }
+    co_return n;
+  };
+  CHECK(loop.run_until_complete(main()) == 10'000);
+  CHECK(loop.core().timers.empty());
+}
