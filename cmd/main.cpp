@@ -6,13 +6,15 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "scenarios.hpp"
 
 namespace demo {
 
 const std::vector<Scenario>& scenarios() {
-  static const std::vector<Scenario> all = {countasync_scenario()};
+  static const std::vector<Scenario> all = {countasync_scenario(), wait_for_scenario(),
+                                            loop_overhead_scenario(), async_context_scenario()};
   return all;
 }
 
@@ -36,6 +38,16 @@ int main(int argc, char** argv) {
     sub->callback([&run, runner] { run = *runner; });
   }
 
+  // A clear word for the most common mistake, before CLI11's generic one.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string name = argv[1];
+    bool known = name == "list";
+    for (const auto& s : demo::scenarios()) known = known || s.name == name;
+    if (!known) {
+      std::fprintf(stderr, "aio-demo: unknown scenario '%s'; `aio-demo list` shows them all\n", name.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

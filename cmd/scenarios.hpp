@@ -6,5 +6,10 @@
 namespace demo {
 
 Scenario countasync_scenario();
+Scenario asyncq_scenario();
+Scenario blocking_scenario();
+Scenario wait_for_scenario();
+Scenario loop_overhead_scenario();
+Scenario async_context_scenario();
 
 }  // namespace demo

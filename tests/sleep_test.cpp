@@ -136,3 +136,16 @@ TEST_CASE("an earlier deadline moves the armed kernel timeout forward", "[sleep]
   CHECK(ms >= 20.0);
   CHECK(ms < 20.0 + 15.0);
 }
+
+TEST_CASE("sleep_until wakes at an absolute time of the loop's clock, a past time at once", "[sleep]") {
+  auto main = []() -> aio::Task<> {
+    auto& loop = aio::get_running_loop();
+    const auto when = loop.time() + 10ms;
+    co_await aio::sleep_until(when);
+    CHECK(loop.time() >= when);
+    test::Stopwatch sw;
+    co_await aio::sleep_until(when - 5ms);
+    CHECK(sw.ms() < 1.0);
+  };
+  aio::run(main());
+}

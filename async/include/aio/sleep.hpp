@@ -17,25 +17,26 @@ namespace detail {
 /// timeout (or a later loop iteration) finds the deadline passed.
 class SleepAwaiter : Wait, TimerNode {
  public:
-  explicit SleepAwaiter(std::int64_t ns) noexcept : duration_(ns) {
+  /// Sleeps `ns` nanoseconds, or until the CLOCK_MONOTONIC time `ns` if `absolute`.
+  SleepAwaiter(std::int64_t ns, bool absolute) noexcept : duration_(ns), absolute_(absolute) {
     Wait::cancel = &on_cancel;
     TimerNode::on_due = &on_due;
   }
   /// Movable until awaited (so that wait_for can hold it by value).
-  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.duration_) {}
+  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.duration_, other.absolute_) {}
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
     if (queued()) task_->loop().timers.remove(this);
   }
 
-  bool await_ready() const noexcept { return duration_ < 0; }
+  bool await_ready() const noexcept { return absolute_ ? duration_ <= LoopCore::now() : duration_ < 0; }
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task();
     LoopCore& loop = task_->loop();
-    if (duration_ == 0) {
+    if (duration_ == 0 && !absolute_) {
       loop.schedule(task_);  // sleep(0): a yield, the ring is not involved
     } else {
-      deadline = LoopCore::now() + duration_;
+      deadline = absolute_ ? duration_ : LoopCore::now() + duration_;
       loop.timers.push(this);
     }
     task_->park(h, this);
@@ -57,6 +58,7 @@ class SleepAwaiter : Wait, TimerNode {
   }
 
   std::int64_t duration_;
+  bool absolute_;
   TaskBase* task_ = nullptr;
 };
 
@@ -76,7 +78,19 @@ template <class Rep, class Period>
 detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   // Round up a positive duration that converts to 0 ns so it is not a mere yield.
-  return detail::SleepAwaiter(ns == 0 && d > d.zero() ? 1 : static_cast<std::int64_t>(ns));
+  return detail::SleepAwaiter(ns == 0 && d > d.zero() ? 1 : static_cast<std::int64_t>(ns), false);
+}
+
+/// Suspends the calling task until the loop's clock (`EventLoop::time()`)
+/// reaches `when` (Tokio's sleep_until; asyncio spells it
+/// `loop.call_at`). A time already past returns at once without suspending.
+/// Timers with the same `when` fire in the order they were started, which
+/// makes schedules built on absolute times reproducible.
+/// Throws and cancel safety: as sleep().
+template <class Duration>
+detail::SleepAwaiter sleep_until(std::chrono::time_point<std::chrono::steady_clock, Duration> when) noexcept {
+  return detail::SleepAwaiter(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count(), true);
 }
 
 }  // namespace aio

@@ -1,0 +1,132 @@
+// aio-demo, run as a user runs it: a subprocess whose output, exit code and
+// timing are checked against what the asyncio tutorial's programs print.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "process_util.hpp"
+
+namespace {
+
+test::ProcessResult demo(std::vector<std::string> args) {
+  args.insert(args.begin(), AIO_DEMO_PATH);
+  return test::run_process(args);
+}
+
+using Lines = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("aio-demo countasync prints One three times, then Two three times after 1 s", "[demo]") {
+  const auto r = demo({"countasync"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 7);
+  CHECK(Lines(lines.begin(), lines.begin() + 6) == Lines{"One", "One", "One", "Two", "Two", "Two"});
+  std::smatch m;
+  REQUIRE(std::regex_match(lines[6], m, std::regex(R"(countasync executed in (\d+\.\d\d) seconds\.)")));
+  const double secs = std::stod(m[1]);
+  CHECK(secs >= 1.00);
+  CHECK(secs <= 1.05);
+}
+
+TEST_CASE("aio-demo countasync --serial runs the three counts one after the other", "[demo]") {
+  const auto r = demo({"countasync", "--serial"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 7);
+  CHECK(Lines(lines.begin(), lines.begin() + 6) == Lines{"One", "Two", "One", "Two", "One", "Two"});
+  CHECK_THAT(lines[6], Catch::Matches(R"(countasync executed in 3\.0\d seconds\.)"));
+}
+
+TEST_CASE("aio-demo wait_for prints timeout! after the inner was cancelled", "[demo]") {
+  const auto r = demo({"wait_for", "--timeout", "0.2"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "eternity cancelled");
+  CHECK(lines[1] == "timeout!");
+  CHECK_THAT(lines[2], Catch::Matches(R"(wait_for took 0\.2\d seconds\.)"));
+}
+
+TEST_CASE("aio-demo wait_for prints yay! when the work is shorter than the timeout", "[demo]") {
+  const auto r = demo({"wait_for", "--timeout", "1", "--work", "0.05"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "yay!");
+  CHECK_THAT(lines[1], Catch::Matches(R"(wait_for took 0\.0\d seconds\.)"));
+}
+
+TEST_CASE("aio-demo async-context prints the tutorial's five lines in order", "[demo]") {
+  const auto r = demo({"async-context"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.lines() == Lines{"This should be printed before the __aenter__",
+                           "__aenter__: Setting up resource1",
+                           "Using resource1 => This should be printed after __aenter__ and before __aexit__",
+                           "__aexit__: Cleaning up resource1", "This should be printed after the __aexit__"});
+}
+
+TEST_CASE("aio-demo async-context --raise shows aexit receiving the exception", "[demo]") {
+  const auto r = demo({"async-context", "--raise"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[3] == "__aexit__: got the exception: raised inside the async with body");
+  CHECK(lines[4] == "__aexit__: Cleaning up resource1");
+  CHECK(lines[6] == "This should be printed after the __aexit__");
+}
+
+TEST_CASE("aio-demo loop-overhead prints the average creation and closing costs and the ring flags", "[demo]") {
+  const auto r = demo({"loop-overhead", "--iterations", "200", "--entries", "64"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 3);
+  CHECK_THAT(lines[0], Catch::Matches(R"(Average event loop creation overhead: \d+\.\d{4} ms)"));
+  CHECK_THAT(lines[1], Catch::Matches(R"(Average event loop closing overhead: \d+\.\d{4} ms)"));
+  CHECK_THAT(lines[2], Catch::StartsWith("Ring: 64 entries, flags "));
+  const auto plain = demo({"loop-overhead", "--iterations", "10", "--taskrun", "plain"});
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(plain.lines()[2], !Catch::Contains("DEFER_TASKRUN") && !Catch::Contains("COOP_TASKRUN"));
+}
+
+TEST_CASE("aio-demo list shows every scenario on a line with its description", "[demo]") {
+  const auto r = demo({"list"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  for (const char* name : {"countasync", "wait_for", "loop-overhead", "async-context"}) {
+    const bool found = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.rfind(name, 0) == 0 && l.size() > std::string(name).size() + 10;
+    });
+    CHECK(found);
+  }
+}
+
+TEST_CASE("aio-demo --help and each scenario's --help describe the options", "[demo]") {
+  const auto top = demo({"--help"});
+  CHECK(top.exit_code == 0);
+  CHECK_THAT(top.out, Catch::Contains("countasync") && Catch::Contains("Subcommands"));
+  const auto sub = demo({"wait_for", "--help"});
+  CHECK(sub.exit_code == 0);
+  CHECK_THAT(sub.out, Catch::Contains("--timeout") && Catch::Contains("--work"));
+}
+
+TEST_CASE("aio-demo rejects an unknown scenario or a bad option value with exit code 2", "[demo]") {
+  const auto unknown = demo({"nosuch"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown scenario 'nosuch'"));
+  const auto bad_value = demo({"wait_for", "--timeout", "soon"});
+  CHECK(bad_value.exit_code == 2);
+  CHECK_THAT(bad_value.err, Catch::Contains("--timeout"));
+  const auto negative = demo({"loop-overhead", "--entries", "0"});
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.err, Catch::Contains("--entries"));
+  const auto none = demo({});
+  CHECK(none.exit_code == 2);
+  const auto unknown_option = demo({"countasync", "--bogus"});
+  CHECK(unknown_option.exit_code == 2);
+}
