@@ -2,15 +2,77 @@
 
 namespace aio::detail {
 
+std::int64_t TimerHeap::earliest() const noexcept {
+  // The run's ends never hold tombstones (run_trim), so its front is live.
+  if (run_empty()) return heap_.front().deadline;
+  if (heap_.empty()) return run_at(run_head_).deadline;
+  const Entry& a = run_at(run_head_);
+  return before(a, heap_.front()) ? a.deadline : heap_.front().deadline;
+}
+
 void TimerHeap::push(TimerNode* node) {
   Entry e{node->deadline, next_seq_++, node};
+  ++live_;
+  if (run_empty() || run_at(run_tail_ - 1).deadline <= e.deadline) {
+    run_push(e);
+    return;
+  }
+  node->where = TimerNode::Where::heap;
   heap_.push_back(e);
   sift_up(heap_.size() - 1, e);
 }
 
+void TimerHeap::run_push(const Entry& e) {
+  const std::uint32_t count = run_tail_ - run_head_;
+  if (count == run_.size()) {
+    // Grow the ring, keeping absolute positions (and so the nodes' indices) valid.
+    std::vector<Entry> bigger(run_.empty() ? 64 : run_.size() * 2);
+    for (std::uint32_t p = run_head_; p != run_tail_; ++p) bigger[p & (bigger.size() - 1)] = run_at(p);
+    run_.swap(bigger);
+  }
+  e.node->where = TimerNode::Where::run;
+  e.node->index = run_tail_;
+  run_at(run_tail_++) = e;
+}
+
+void TimerHeap::run_trim() noexcept {
+  while (!run_empty() && run_at(run_head_).node == nullptr) ++run_head_;
+  while (!run_empty() && run_at(run_tail_ - 1).node == nullptr) --run_tail_;
+}
+
 void TimerHeap::remove(TimerNode* node) noexcept {
-  const std::size_t i = node->heap_index;
-  node->heap_index = TimerNode::kNotQueued;
+  const TimerNode::Where where = node->where;
+  node->where = TimerNode::Where::none;
+  --live_;
+  if (where == TimerNode::Where::run) {
+    run_at(node->index).node = nullptr;
+    run_trim();
+  } else {
+    heap_remove_at(node->index);
+  }
+}
+
+TimerNode* TimerHeap::pop_due(std::int64_t now) noexcept {
+  if (live_ == 0) return nullptr;
+  const bool from_run = !run_empty() && (heap_.empty() || before(run_at(run_head_), heap_.front()));
+  TimerNode* node;
+  if (from_run) {
+    const Entry& e = run_at(run_head_);
+    if (e.deadline > now) return nullptr;
+    node = e.node;
+    ++run_head_;
+    run_trim();
+  } else {
+    if (heap_.front().deadline > now) return nullptr;
+    node = heap_.front().node;
+    heap_remove_at(0);
+  }
+  node->where = TimerNode::Where::none;
+  --live_;
+  return node;
+}
+
+void TimerHeap::heap_remove_at(std::size_t i) noexcept {
   Entry last = heap_.back();
   heap_.pop_back();
   if (i == heap_.size()) return;  // it was the last entry
@@ -22,24 +84,14 @@ void TimerHeap::remove(TimerNode* node) noexcept {
   }
 }
 
-TimerNode* TimerHeap::pop_due(std::int64_t now) noexcept {
-  if (heap_.empty() || heap_.front().deadline > now) return nullptr;
-  TimerNode* node = heap_.front().node;
-  node->heap_index = TimerNode::kNotQueued;
-  Entry last = heap_.back();
-  heap_.pop_back();
-  if (!heap_.empty()) sift_down(0, last);
-  return node;
-}
-
 void TimerHeap::sift_up(std::size_t i, Entry e) noexcept {
   while (i > 0) {
     const std::size_t parent = (i - 1) / 4;
     if (!before(e, heap_[parent])) break;
-    place(i, heap_[parent]);
+    heap_place(i, heap_[parent]);
     i = parent;
   }
-  place(i, e);
+  heap_place(i, e);
 }
 
 void TimerHeap::sift_down(std::size_t i, Entry e) noexcept {
@@ -53,10 +105,10 @@ void TimerHeap::sift_down(std::size_t i, Entry e) noexcept {
       if (before(heap_[c], heap_[best])) best = c;
     }
     if (!before(heap_[best], e)) break;
-    place(i, heap_[best]);
+    heap_place(i, heap_[best]);
     i = best;
   }
-  place(i, e);
+  heap_place(i, e);
 }
 
 }  // namespace aio::detail

@@ -1,7 +1,11 @@
 #pragma once
-// The loop's timers: a 4-ary min-heap keyed by (deadline, start order), so
-// that adding and removing a timer are O(log n) and equal deadlines fire in
-// the order they were started.
+// The loop's timers, ordered by (deadline, start order) so that equal
+// deadlines fire in the order they were started.
+//
+// Most timers arrive in deadline order (sleeps of one duration started one
+// after the other, wait_for deadlines), so they go to a sorted FIFO run:
+// O(1) to add, to remove (a tombstone) and to pop. A timer that would break
+// the run's order goes to a 4-ary min-heap: O(log n) to add and remove.
 
 #include <cstdint>
 #include <vector>
@@ -9,55 +13,81 @@
 namespace aio::detail {
 
 struct TimerNode {
-  static constexpr std::uint32_t kNotQueued = UINT32_MAX;
   enum class Action : bool { fire, drop };
+  enum class Where : std::uint8_t { none, run, heap };
 
   std::int64_t deadline = 0;  ///< CLOCK_MONOTONIC nanoseconds
-  std::uint32_t heap_index = kNotQueued;
+  std::uint32_t index = 0;    ///< position in the run (absolute) or in the heap
+  Where where = Where::none;
   /// `fire`: the deadline passed (must not throw). `drop`: the loop is
   /// closing; release what the node owns.
   void (*on_due)(TimerNode* self, Action action) noexcept = nullptr;
 
-  bool queued() const noexcept { return heap_index != kNotQueued; }
+  bool queued() const noexcept { return where != Where::none; }
 };
 
 class TimerHeap {
  public:
-  bool empty() const noexcept { return heap_.empty(); }
-  std::size_t size() const noexcept { return heap_.size(); }
+  TimerHeap() = default;
+  TimerHeap(const TimerHeap&) = delete;
+  TimerHeap& operator=(const TimerHeap&) = delete;
+
+  bool empty() const noexcept { return live_ == 0; }
+  std::size_t size() const noexcept { return live_; }
   /// Earliest deadline; only when not empty.
-  std::int64_t earliest() const noexcept { return heap_.front().deadline; }
+  std::int64_t earliest() const noexcept;
 
   void push(TimerNode* node);
   void remove(TimerNode* node) noexcept;
   /// Removes and returns the earliest timer if its deadline is <= now.
   TimerNode* pop_due(std::int64_t now) noexcept;
-  /// Empties the heap; every node is marked not queued.
+  /// Empties the structure, marking every node not queued, then calls f(node) on each.
   template <class F>
   void drain(F&& f) {
-    std::vector<Entry> entries;
-    entries.swap(heap_);
-    for (Entry& e : entries) e.node->heap_index = TimerNode::kNotQueued;
-    for (Entry& e : entries) f(e.node);
+    std::vector<TimerNode*> nodes;
+    nodes.reserve(live_);
+    for (std::uint32_t p = run_head_; p != run_tail_; ++p) {
+      if (TimerNode* n = run_at(p).node) nodes.push_back(n);
+    }
+    for (const Entry& e : heap_) nodes.push_back(e.node);
+    run_head_ = run_tail_ = 0;
+    heap_.clear();
+    live_ = 0;
+    for (TimerNode* n : nodes) n->where = TimerNode::Where::none;
+    for (TimerNode* n : nodes) f(n);
   }
 
  private:
   struct Entry {
     std::int64_t deadline;
     std::uint64_t seq;
-    TimerNode* node;
+    TimerNode* node;  // null: a tombstone (run only)
   };
   static bool before(const Entry& a, const Entry& b) noexcept {
     return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
   }
-  void place(std::size_t i, const Entry& e) noexcept {
+
+  // -- the sorted run: a ring buffer indexed by absolute uint32 positions
+  Entry& run_at(std::uint32_t pos) noexcept { return run_[pos & (run_.size() - 1)]; }
+  const Entry& run_at(std::uint32_t pos) const noexcept { return run_[pos & (run_.size() - 1)]; }
+  bool run_empty() const noexcept { return run_head_ == run_tail_; }
+  void run_push(const Entry& e);
+  void run_trim() noexcept;  // drop tombstones at both ends
+
+  // -- the heap
+  void heap_place(std::size_t i, const Entry& e) noexcept {
     heap_[i] = e;
-    e.node->heap_index = static_cast<std::uint32_t>(i);
+    e.node->index = static_cast<std::uint32_t>(i);
   }
+  void heap_remove_at(std::size_t i) noexcept;
   void sift_up(std::size_t i, Entry e) noexcept;
   void sift_down(std::size_t i, Entry e) noexcept;
 
+  std::vector<Entry> run_;  // capacity a power of two
+  std::uint32_t run_head_ = 0;
+  std::uint32_t run_tail_ = 0;
   std::vector<Entry> heap_;
+  std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
 };
 
