@@ -7,6 +7,7 @@
 #include "aio/fd.hpp"
 #include "aio/gather.hpp"
 #include "aio/outcome.hpp"
+#include "aio/queue.hpp"
 #include "aio/run.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
