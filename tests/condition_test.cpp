@@ -219,3 +219,34 @@ TEST_CASE("aenter and aexit acquire and release the condition's lock", "[conditi
   };
   aio::run(main());
 }
+
+TEST_CASE("closing the loop with tasks waiting on a condition and its lock frees them safely", "[condition][close]") {
+  // a waits on the condition; b is notified and queued for the lock, which
+  // main holds; c waits to acquire the lock. close() destroys their frames
+  // while they are linked in the condition's and the lock's lists.
+  aio::Condition cond;
+  std::vector<aio::TaskHandle<>> waiters;
+  {
+    aio::EventLoop loop;
+    auto waiter = [](aio::Condition& c) -> aio::Task<> {
+      co_await c.acquire();
+      co_await c.wait();
+      c.release();
+    };
+    auto main = [&]() -> aio::Task<> {
+      waiters.push_back(aio::create_task(waiter(cond)));
+      waiters.push_back(aio::create_task(waiter(cond)));
+      co_await aio::sleep(0s);
+      co_await cond.acquire();
+      cond.notify();
+      waiters.push_back(aio::create_task([](aio::Condition& c) -> aio::Task<> { co_await c.acquire(); }(cond)));
+      co_await aio::sleep(0s);
+    };
+    loop.run_until_complete(main());
+    loop.close();
+  }
+  for (auto& w : waiters) CHECK(w.cancelled());
+  CHECK(cond.locked());  // main never released it
+  cond.release();
+  CHECK_FALSE(cond.locked());  // nobody is left in the lock's list
+}

@@ -419,3 +419,57 @@ TEST_CASE("a queue carries move-only items, through waiting getters and putters 
   };
   aio::run(main());
 }
+
+TEST_CASE("closing the loop with tasks waiting on a queue frees them and leaves the queue usable", "[queue][close]") {
+  // Interleaving: g1 and g2 wait on the queue; main puts one item, handed to
+  // g1, and returns, so the loop stops with g1 scheduled but not run and g2
+  // still linked in the queue. close() destroys both frames: g2 leaves the
+  // list, g1's item is freed with its frame (ASan checks both).
+  using Item = std::unique_ptr<int>;
+  aio::Queue<Item> q;
+  aio::TaskHandle<> g1, g2;
+  {
+    aio::EventLoop loop;
+    auto getter = [](aio::Queue<Item>& q) -> aio::Task<> { (void)co_await q.get(); };
+    g1 = loop.create_task(getter(q));
+    g2 = loop.create_task(getter(q));
+    auto main = [&]() -> aio::Task<> {
+      co_await aio::sleep(0s);
+      q.put_nowait(std::make_unique<int>(1));
+    };
+    loop.run_until_complete(main());
+    loop.close();
+  }
+  CHECK(g1.cancelled());
+  CHECK(g2.cancelled());
+  q.put_nowait(std::make_unique<int>(2));  // no getter left linked: stored
+  CHECK(q.qsize() == 1);
+}
+
+TEST_CASE("closing the loop frees queues that live in a task's frame along with their waiters", "[queue][close]") {
+  // The owner task holds two queues in its frame: two putters wait on the
+  // full one, two getters on the empty one. close() destroys the owner's
+  // frame (the queues) and the waiters' frames, in whichever order.
+  aio::TaskHandle<> owner;
+  {
+    aio::EventLoop loop;
+    owner = loop.create_task([]() -> aio::Task<> {
+      aio::Queue<std::string> full(1);
+      aio::Queue<std::string> empty;
+      full.put_nowait("full");
+      auto putter = [](aio::Queue<std::string>& q) -> aio::Task<> { co_await q.put("waits"); };
+      auto getter = [](aio::Queue<std::string>& q) -> aio::Task<> { (void)co_await q.get(); };
+      std::vector<aio::TaskHandle<>> waiters;
+      for (int i = 0; i < 2; ++i) {
+        waiters.push_back(aio::create_task(putter(full)));
+        waiters.push_back(aio::create_task(getter(empty)));
+      }
+      aio::Event never;
+      co_await never.wait();
+    }());
+    loop.run_until_complete([]() -> aio::Task<> {
+      for (int i = 0; i < 3; ++i) co_await aio::sleep(0s);
+    }());
+  }  // the loop's destructor closes it
+  CHECK(owner.cancelled());
+}
