@@ -323,6 +323,7 @@ TEST_CASE("after shutdown put throws QueueShutDown and get drains the items, the
 }
 
 TEST_CASE("shutdown wakes waiting getters and putters with QueueShutDown", "[queue][shutdown]") {
+  const bool immediate = GENERATE(false, true);
   aio::Queue<int> empty;
   aio::Queue<int> full(1);
   int shut_down = 0;
@@ -349,11 +350,11 @@ TEST_CASE("shutdown wakes waiting getters and putters with QueueShutDown", "[que
     }
     co_await aio::sleep(0s);
     CHECK(shut_down == 0);
-    empty.shutdown();
-    full.shutdown();
+    empty.shutdown(immediate);
+    full.shutdown(immediate);
     co_await aio::gather(waiters);
-    CHECK(full.qsize() == 1);  // the putters added nothing
-    CHECK(full.get_nowait() == 1);
+    // The putters added nothing; an immediate shutdown dropped the item.
+    CHECK(full.qsize() == (immediate ? 0u : 1u));
   };
   aio::run(main());
   CHECK(shut_down == 4);
@@ -380,6 +381,17 @@ TEST_CASE("shutdown(immediate) drops the items, counts them done for join, and g
     co_await j;
     CHECK(joined);
     CHECK_THROWS_AS(q.task_done(), aio::ValueError);
+
+    // Nothing taken: dropping the items finishes a waiting join at once.
+    aio::Queue<int> q2;
+    q2.put_nowait(1);
+    q2.put_nowait(2);
+    auto j2 = aio::create_task([](aio::Queue<int>& q) -> aio::Task<> { co_await q.join(); }(q2));
+    co_await aio::sleep(0s);
+    CHECK_FALSE(j2.done());
+    q2.shutdown(true);
+    co_await aio::sleep(0s);
+    CHECK(j2.done());
   };
   aio::run(main());
 }
