@@ -75,12 +75,6 @@ struct Waiter : ListHook, Wait {
     }
   }
 
- protected:
-  /// For awaiters that move from list to list (Condition): requeue without
-  /// touching the state or scheduling.
-  void set_state(State s) noexcept { state_ = s; }
-  void schedule() noexcept { task_->loop().schedule(task_); }
-
  private:
   static void on_cancel(Wait* w) noexcept {
     auto* self = static_cast<Waiter*>(w);
