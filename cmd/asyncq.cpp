@@ -88,7 +88,8 @@ aio::Task<> produce(int name, aio::Queue<Item>& q, Shared& sh, clock::time_point
   for (int k = 0; k < n; ++k) {
     co_await randsleep(sh, timeline, caller);
     std::string i = sh.makeitem();
-    co_await q.put(Item{i, clock::now(), timeline});
+    Item item{i, clock::now(), timeline};  // named: g++ 12 mishandles an aggregate temporary in co_await
+    co_await q.put(std::move(item));
     std::printf("Producer %d added <%s> to queue.\n", name, i.c_str());
   }
 }

@@ -142,3 +142,23 @@ TEST_CASE("async_with takes a temporary resource by value", "[async_with]") {
   aio::run(main());
   CHECK(log == std::vector<std::string>{"aenter", "body", "aexit:null"});
 }
+
+TEST_CASE("async_with on a Lock holds it for the body and releases it after", "[async_with][lock]") {
+  auto main = []() -> aio::Task<> {
+    aio::Lock lock;
+    co_await aio::async_with(lock, [](aio::Lock& l) -> aio::Task<> {
+      CHECK(l.locked());
+      co_return;
+    });
+    CHECK_FALSE(lock.locked());
+    try {
+      co_await aio::async_with(lock, [](aio::Lock&) -> aio::Task<> {
+        throw std::runtime_error("inside");
+        co_return;
+      });
+    } catch (const std::runtime_error&) {
+    }
+    CHECK_FALSE(lock.locked());
+  };
+  aio::run(main());
+}

@@ -98,7 +98,7 @@ TEST_CASE("aio-demo list shows every scenario on a line with its description", "
   const auto r = demo({"list"});
   REQUIRE(r.exit_code == 0);
   const Lines lines = r.lines();
-  for (const char* name : {"countasync", "wait_for", "loop-overhead", "async-context"}) {
+  for (const char* name : {"countasync", "asyncq", "wait_for", "loop-overhead", "async-context"}) {
     const bool found = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
       return l.rfind(name, 0) == 0 && l.size() > std::string(name).size() + 10;
     });
@@ -129,4 +129,60 @@ TEST_CASE("aio-demo rejects an unknown scenario or a bad option value with exit 
   CHECK(none.exit_code == 2);
   const auto unknown_option = demo({"countasync", "--bogus"});
   CHECK(unknown_option.exit_code == 2);
+}
+
+namespace {
+/// The lines with their timing figures masked, for comparing runs.
+Lines masked(const Lines& lines) {
+  Lines out;
+  const std::regex number(R"(in \d+\.\d+ seconds)");
+  for (const auto& l : lines) out.push_back(std::regex_replace(l, number, "in _ seconds"));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("aio-demo asyncq: producers add items, consumers get each once, then the program completes", "[demo]") {
+  const auto r = demo({"asyncq", "-p", "3", "-c", "4", "--seed", "7", "--time-scale", "0.01"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE_FALSE(lines.empty());
+  const std::regex sleeping(R"((Producer|Consumer) (\d+) sleeping for (\d+) seconds\.)");
+  const std::regex added(R"(Producer (\d) added <([0-9a-f]{10})> to queue\.)");
+  const std::regex got(R"(Consumer (\d) got element <([0-9a-f]{10})> in \d+\.\d{5} seconds\.)");
+  std::vector<std::string> produced, consumed;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    std::smatch m;
+    if (std::regex_match(lines[i], m, added)) {
+      CHECK(std::stoi(m[1]) < 3);
+      produced.push_back(m[2]);
+    } else if (std::regex_match(lines[i], m, got)) {
+      CHECK(std::stoi(m[1]) < 4);
+      consumed.push_back(m[2]);
+      // Each item is got after it was added.
+      CHECK(std::find(produced.begin(), produced.end(), m[2].str()) != produced.end());
+    } else {
+      CHECK(std::regex_match(lines[i], m, sleeping));
+      if (!m.empty()) CHECK(std::stoi(m[3]) <= 10);
+    }
+  }
+  std::sort(produced.begin(), produced.end());
+  std::sort(consumed.begin(), consumed.end());
+  CHECK(produced == consumed);
+  CHECK_THAT(lines.back(), Catch::Matches(R"(Program completed in \d+\.\d{5} seconds\.)"));
+}
+
+TEST_CASE("aio-demo asyncq --seed makes the run reproducible", "[demo]") {
+  const auto a = demo({"asyncq", "--seed", "444", "--time-scale", "0.01"});
+  const auto b = demo({"asyncq", "--seed", "444", "--time-scale", "0.01"});
+  const auto c = demo({"asyncq", "--seed", "445", "--time-scale", "0.01"});
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  CHECK(masked(a.lines()) == masked(b.lines()));
+  CHECK(masked(a.lines()) != masked(c.lines()));
+}
+
+TEST_CASE("aio-demo asyncq rejects a negative producer count with exit code 2", "[demo]") {
+  const auto r = demo({"asyncq", "-p", "-1"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--nprod"));
 }

@@ -220,3 +220,46 @@ TEST_CASE("wait_for_fast: 10,000 sequential wait_for whose inner wins leave no t
   CHECK(loop.run_until_complete(main()) == 10'000);
   CHECK(loop.core().timers.empty());
 }
+
+TEST_CASE("wait_for(q.get()) against a producer never loses an item (1,000 items)", "[wait_for][queue][race]") {
+  // The producer puts 1,000 numbered items with random gaps (yields); the
+  // consumer gets each with a deadline that often expires first, sometimes in
+  // the same iteration as the put that hands it an item. Every item must be
+  // received exactly once, in order.
+  constexpr int n = 1000;
+  aio::Queue<int> q;
+  auto producer = [&]() -> aio::Task<> {
+    unsigned x = 7;
+    for (int i = 0; i < n; ++i) {
+      x = x * 1103515245u + 12345u;
+      if ((x >> 16) % 3 == 0) {
+        co_await aio::sleep(std::chrono::microseconds((x >> 8) % 200));
+      } else {
+        for (unsigned y = 0; y < (x >> 20) % 3; ++y) co_await aio::sleep(0s);
+      }
+      co_await q.put(i);
+    }
+  };
+  auto consumer = [&]() -> aio::Task<std::vector<int>> {
+    std::vector<int> got;
+    int timeouts = 0;
+    while (static_cast<int>(got.size()) < n) {
+      try {
+        got.push_back(co_await aio::wait_for(q.get(), std::chrono::microseconds(50)));
+      } catch (const aio::TimeoutError&) {
+        ++timeouts;
+      }
+    }
+    CHECK(timeouts > 0);
+    co_return got;
+  };
+  auto main = [&]() -> aio::Task<> {
+    auto p = aio::create_task(producer());
+    std::vector<int> got = co_await consumer();
+    co_await p;
+    REQUIRE(got.size() == static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) REQUIRE(got[static_cast<std::size_t>(i)] == i);
+    CHECK(q.empty());
+  };
+  aio::run(main());
+}

@@ -35,7 +35,9 @@ struct Waiter : ListHook, Wait {
   explicit Waiter(GiveBack give_back = nullptr) noexcept : give_back_(give_back) {
     Wait::cancel = &on_cancel;
   }
-  Waiter(const Waiter&) = delete;
+  /// Movable until awaited (so that wait_for can hold the awaiter by value);
+  /// the new node starts idle and unlinked.
+  Waiter(Waiter&& other) noexcept : Waiter(other.give_back_) {}
   Waiter& operator=(const Waiter&) = delete;
   /// A frame can be destroyed with the waiter still linked (EventLoop::close
   /// destroys unfinished tasks): leave the list. Nothing else is touched, as
