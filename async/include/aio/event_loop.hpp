@@ -37,7 +37,8 @@ struct LoopOptions {
 };
 
 /// asyncio's event loop on one io_uring ring. Create, run and close it on
-/// one thread (the ring is single-issuer). Not movable.
+/// one thread (the ring is single-issuer); from other threads, only
+/// call_soon_threadsafe may be used. Not movable.
 class EventLoop {
  public:
   using clock = std::chrono::steady_clock;
@@ -54,9 +55,10 @@ class EventLoop {
 
   /// Runs the loop until `task` is done and returns its result or rethrows
   /// its exception (CancelledError if it was cancelled). Other tasks stay as
-  /// they are. Throws: RuntimeError if the loop is closed or already running,
-  /// if another loop runs on this thread, or if the task can never finish
-  /// (nothing ready, no timer, no I/O left that could wake the loop).
+  /// they are. As in asyncio, a task that waits for something that never
+  /// happens keeps the loop waiting (another thread may still call
+  /// call_soon_threadsafe). Throws: RuntimeError if the loop is closed or
+  /// already running, or if another loop runs on this thread.
   template <class T>
   T run_until_complete(Task<T> task) {
     TaskHandle<T> handle = create_task(std::move(task));
@@ -81,8 +83,10 @@ class EventLoop {
 
   /// Cancels every kernel operation still in flight and waits for all their
   /// completions, then destroys the frames of unfinished tasks (they end
-  /// cancelled; their handles stay valid) and tears the ring down. Scheduled
-  /// callbacks are dropped. Idempotent. Throws: RuntimeError while running.
+  /// cancelled; their handles stay valid) and tears the ring down.
+  /// Scheduled callbacks, also those posted by call_soon_threadsafe, are
+  /// dropped; later call_soon_threadsafe calls throw. Idempotent.
+  /// Throws: RuntimeError while running.
   void close() { core_.close(); }
   bool is_closed() const noexcept { return core_.closed; }
   bool is_running() const noexcept { return core_.running; }
@@ -92,13 +96,33 @@ class EventLoop {
 
   /// Runs `f()` at the next iteration, after the callbacks and task steps
   /// already scheduled (FIFO). An exception from `f` is reported on stderr
-  /// and the loop goes on. Throws: RuntimeError if the loop is closed.
+  /// and the loop goes on. Not thread-safe: see call_soon_threadsafe.
+  /// Throws: RuntimeError if the loop is closed.
   template <class F>
   CallbackHandle call_soon(F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
     core_.schedule(cb);
     return CallbackHandle(cb);
   }
+  /// Runs `f()` on the loop's thread at its next iteration; callable from
+  /// any thread (loop.call_soon_threadsafe). Calls from one thread run in
+  /// the order they were made. A loop blocked waiting for I/O or timers is
+  /// woken at once, through its ring (an eventfd read armed on it), also when
+  /// the caller got the loop before it ran. `f` is moved into the loop
+  /// before this returns; it runs, and is destroyed, on the loop's thread.
+  /// An exception from `f` is reported on stderr and the loop goes on.
+  /// Unlike asyncio's, returns no handle: a CallbackHandle is not thread-safe.
+  /// The EventLoop object must outlive the call (the loop may be closed).
+  /// Throws: RuntimeError if the loop is closed; std::bad_alloc.
+  template <class F>
+  void call_soon_threadsafe(F&& f) {
+    auto* cb = new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
+    if (!core_.remote.post(cb)) {
+      cb->release();
+      throw RuntimeError("aio: the event loop is closed");
+    }
+  }
+
   /// Runs `f()` once `delay` has passed (never earlier); equal deadlines run
   /// in the order they were scheduled.
   template <class Rep, class Period, class F>
