@@ -5,6 +5,7 @@
 
 #include "aio/event_loop.hpp"
 #include "driver.hpp"
+#include "thread_pool.hpp"
 
 namespace aio::detail {
 namespace {
@@ -146,6 +147,10 @@ void LoopCore::close() {
     t->release();
   }
   drop_ready();  // frames' destructors may have scheduled something
+  // A worker thread cannot be stopped: wait for the calls still running
+  // (their tasks are gone, so their outcomes are dropped below) and join the
+  // workers, so that none outlives the loop's memory.
+  if (pool != nullptr) pool->shutdown();
   // From here on call_soon_threadsafe throws; what was posted is dropped.
   for (Runnable* r = remote.close(); r != nullptr;) {
     Runnable* next = r->next_ready;

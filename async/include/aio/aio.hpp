@@ -11,3 +11,4 @@
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/to_thread.hpp"

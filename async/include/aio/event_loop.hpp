@@ -83,7 +83,9 @@ class EventLoop {
 
   /// Cancels every kernel operation still in flight and waits for all their
   /// completions, then destroys the frames of unfinished tasks (they end
-  /// cancelled; their handles stay valid) and tears the ring down.
+  /// cancelled; their handles stay valid), waits for the to_thread calls
+  /// still running on worker threads (a thread cannot be stopped; their
+  /// results are discarded) and joins the workers, and tears the ring down.
   /// Scheduled callbacks, also those posted by call_soon_threadsafe, are
   /// dropped; later call_soon_threadsafe calls throw. Idempotent.
   /// Throws: RuntimeError while running.

@@ -24,6 +24,7 @@ struct Completion;
 namespace aio::detail {
 
 class Driver;
+class ThreadPool;
 
 struct LoopCore {
   explicit LoopCore(const LoopOptions& options);
@@ -53,8 +54,8 @@ struct LoopCore {
   /// are done.
   void cancel_remaining();
   /// Cancels every kernel operation and reaps until none is in flight,
-  /// destroys the unfinished tasks' frames, then refuses posts from other
-  /// threads.
+  /// destroys the unfinished tasks' frames, waits for the worker threads'
+  /// running calls and joins them, then refuses posts from other threads.
   /// Throws RuntimeError if running.
   void close();
 
@@ -67,6 +68,7 @@ struct LoopCore {
   IntrusiveList<TaskBase> live;  // unfinished tasks
   std::unique_ptr<Driver> driver;
   RemoteQueue remote;                // posts from other threads
+  std::unique_ptr<ThreadPool> pool;  // to_thread's workers, from the first call
   std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
   bool debug = false;
   bool running = false;
