@@ -38,9 +38,11 @@ class RunningScope {
       throw RuntimeError("Cannot run the event loop while another loop is running");
     }
     loop.running = true;
+    loop.running_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
     tls_running_loop = &loop;
   }
   ~RunningScope() {
+    loop_.running_thread.store(std::thread::id(), std::memory_order_relaxed);
     loop_.running = false;
     tls_running_loop = nullptr;
   }

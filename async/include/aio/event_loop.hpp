@@ -75,9 +75,11 @@ class EventLoop {
   }
 
   /// Schedules `task` to start at the next iteration (loop.create_task).
-  /// Throws: RuntimeError if the loop is closed.
+  /// Throws: RuntimeError if the loop is closed, or in debug mode when
+  /// called from another thread while the loop runs.
   template <class T>
   TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+    core_.check_thread();
     return TaskHandle<T>(detail::spawn(core_, std::move(task), std::move(name)));
   }
 
@@ -99,7 +101,8 @@ class EventLoop {
   /// Runs `f()` at the next iteration, after the callbacks and task steps
   /// already scheduled (FIFO). An exception from `f` is reported on stderr
   /// and the loop goes on. Not thread-safe: see call_soon_threadsafe.
-  /// Throws: RuntimeError if the loop is closed.
+  /// Throws: RuntimeError if the loop is closed, or in debug mode when
+  /// called from another thread while the loop runs (as call_later, call_at).
   template <class F>
   CallbackHandle call_soon(F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
@@ -140,9 +143,17 @@ class EventLoop {
     return CallbackHandle(cb);
   }
 
-  /// Debug mode: every task step that holds the loop longer than
-  /// slow_callback_duration() is reported on stderr, and so is a task that
-  /// failed with an exception nobody retrieved.
+  /// Debug mode (asyncio's): every task step or callback that holds the loop
+  /// at least slow_callback_duration() is reported on stderr
+  /// ("Executing <Task name=...> took 0.153 seconds"); a task that failed
+  /// while debug mode was on, and whose exception nobody retrieved (by
+  /// awaiting it, result(), exception() or gather), is reported when its
+  /// last reference goes ("Task exception was never retrieved: <Task
+  /// finished name=... exception=std::runtime_error('...')>"); and
+  /// call_soon, call_later, call_at and create_task from a thread other than
+  /// the running loop's throw RuntimeError instead of corrupting the loop.
+  /// Off by default; on when LoopOptions::debug says so or, if unset, when
+  /// the environment variable AIO_DEBUG is 1.
   void set_debug(bool enabled) noexcept { core_.debug = enabled; }
   bool get_debug() const noexcept { return core_.debug; }
   void set_slow_callback_duration(std::chrono::nanoseconds d) noexcept { core_.slow_step = d; }
@@ -156,6 +167,7 @@ class EventLoop {
  private:
   template <class F>
   detail::CallbackBase* make_callback(F&& f) {
+    core_.check_thread();
     if (core_.closed) throw RuntimeError("aio: the event loop is closed");
     return new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
   }

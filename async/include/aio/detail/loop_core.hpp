@@ -2,9 +2,11 @@
 // The engine behind aio::EventLoop: ready queue, timers, live tasks, and the
 // io_uring driver (kept out of line so <liburing.h> stays out of this header).
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 #include "aio/detail/intrusive_list.hpp"
 #include "aio/detail/remote_queue.hpp"
@@ -61,6 +63,19 @@ struct LoopCore {
 
   std::uint64_t next_task_id() noexcept { return next_task_id_++; }
 
+  /// Debug mode (asyncio's _check_thread): throws RuntimeError when a
+  /// non-thread-safe operation comes from a thread other than the one
+  /// running the loop. Nothing is checked while the loop is not running.
+  void check_thread() const {
+    if (!debug) return;
+    const std::thread::id t = running_thread.load(std::memory_order_relaxed);
+    if (t != std::thread::id() && t != std::this_thread::get_id()) {
+      throw RuntimeError(
+          "Non-thread-safe operation invoked on an event loop other than the current one "
+          "(use call_soon_threadsafe)");
+    }
+  }
+
   EventLoop* owner = nullptr;
   ReadyQueue ready;
   TaskBase* current = nullptr;  // the task whose step is running
@@ -72,6 +87,7 @@ struct LoopCore {
   std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
   bool debug = false;
   bool running = false;
+  std::atomic<std::thread::id> running_thread{};  // the thread running the loop, while it runs
   bool closed = false;
 
  private:
