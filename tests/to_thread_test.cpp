@@ -244,16 +244,20 @@ TEST_CASE("close() with a to_thread call still running waits for it and discards
           "[to_thread][thread][close]") {
   Counted::loop_thread = std::this_thread::get_id();
   Counted::destroyed_off_loop = false;
+  std::atomic<bool> started{false};
   std::atomic<bool> finished{false};
   aio::TaskHandle<Counted> t;
   {
     aio::EventLoop loop;
-    t = loop.create_task(aio::to_thread([&finished] {
+    t = loop.create_task(aio::to_thread([&] {
+      started = true;
       std::this_thread::sleep_for(100ms);
       finished = true;
       return Counted(1);
     }));
-    loop.run_until_complete([]() -> aio::Task<> { co_await aio::sleep(10ms); }());
+    loop.run_until_complete([](std::atomic<bool>& s) -> aio::Task<> {
+      while (!s) co_await aio::sleep(1ms);
+    }(started));
     CHECK_FALSE(finished);
     test::Stopwatch sw;
     loop.close();
@@ -266,14 +270,17 @@ TEST_CASE("close() with a to_thread call still running waits for it and discards
 }
 
 TEST_CASE("run cancels a task left awaiting to_thread and waits for its call", "[to_thread][thread]") {
+  std::atomic<bool> started{false};
   std::atomic<bool> finished{false};
   aio::TaskHandle<> left;
   auto main = [&]() -> aio::Task<> {
-    left = aio::create_task(aio::to_thread([&finished] {
+    left = aio::create_task(aio::to_thread([&] {
+      started = true;
       std::this_thread::sleep_for(50ms);
       finished = true;
     }));
-    co_await aio::sleep(5ms);
+    // Running, not just queued: a queued call would be withdrawn, never run.
+    while (!started) co_await aio::sleep(1ms);
   };
   aio::run(main());
   CHECK(finished);
