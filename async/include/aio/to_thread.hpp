@@ -2,6 +2,7 @@
 // aio::to_thread: asyncio.to_thread, on a small pool of worker threads owned
 // by the loop.
 
+#include <concepts>
 #include <coroutine>
 #include <exception>
 #include <functional>
@@ -154,7 +155,7 @@ using to_thread_result_t = std::invoke_result_t<std::decay_t<F>, std::decay_t<Ar
 ///
 /// Throws: whatever `f` throws, rethrown in the awaiting task;
 /// std::system_error if no worker thread can be started; RuntimeError
-/// outside a running task.
+/// outside a running task; whatever copying `f` or `args` throws, at the call.
 /// Cancel safety: a thread cannot be stopped. Cancelling the awaiting task
 /// throws CancelledError at once; a call that has not started yet never
 /// starts, a running one runs to its end and its result (or exception) is
