@@ -13,7 +13,7 @@
 namespace demo {
 
 const std::vector<Scenario>& scenarios() {
-  static const std::vector<Scenario> all = {countasync_scenario(), asyncq_scenario(), wait_for_scenario(),
+  static const std::vector<Scenario> all = {countasync_scenario(), asyncq_scenario(), blocking_scenario(), wait_for_scenario(),
                                             loop_overhead_scenario(), async_context_scenario()};
   return all;
 }

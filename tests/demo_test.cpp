@@ -98,7 +98,7 @@ TEST_CASE("aio-demo list shows every scenario on a line with its description", "
   const auto r = demo({"list"});
   REQUIRE(r.exit_code == 0);
   const Lines lines = r.lines();
-  for (const char* name : {"countasync", "asyncq", "wait_for", "loop-overhead", "async-context"}) {
+  for (const char* name : {"countasync", "asyncq", "blocking", "wait_for", "loop-overhead", "async-context"}) {
     const bool found = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
       return l.rfind(name, 0) == 0 && l.size() > std::string(name).size() + 10;
     });
@@ -185,4 +185,45 @@ TEST_CASE("aio-demo asyncq rejects a negative producer count with exit code 2", 
   const auto r = demo({"asyncq", "-p", "-1"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--nprod"));
+}
+
+namespace {
+double seconds_in(const std::string& line) {
+  std::smatch m;
+  const std::regex re(R"(Time taken: (\d+\.\d\d) seconds)");
+  REQUIRE(std::regex_match(line, m, re));
+  return std::stod(m[1]);
+}
+}  // namespace
+
+TEST_CASE("aio-demo blocking: a blocking sleep in each task serialises them", "[demo]") {
+  const auto r = demo({"blocking", "--seconds", "0.2"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 5);
+  CHECK(Lines(lines.begin(), lines.begin() + 4) == Lines{"Start", "End", "Start", "End"});
+  const double s = seconds_in(lines[4]);
+  CHECK(s >= 0.40);
+  CHECK(s < 0.50);
+}
+
+TEST_CASE("aio-demo blocking --debug names the task that held the loop", "[demo]") {
+  const auto r = demo({"blocking", "--seconds", "0.2", "--debug"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Matches(R"((.|\n)*Executing <Task name=task-1> took 0\.2\d\d seconds(.|\n)*)"));
+  CHECK_THAT(r.err, Catch::Contains("Executing <Task name=task-2> took 0.2"));
+}
+
+TEST_CASE("aio-demo blocking --fixed shows aio::sleep and aio::to_thread letting both tasks run", "[demo]") {
+  const auto r = demo({"blocking", "--seconds", "0.2", "--fixed"});
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 12);
+  CHECK(lines[0] == "With aio::sleep:");
+  CHECK(Lines(lines.begin() + 1, lines.begin() + 5) == Lines{"Start", "Start", "End", "End"});
+  CHECK(seconds_in(lines[5]) < 0.30);
+  CHECK(lines[6] == "With aio::to_thread:");
+  CHECK(Lines(lines.begin() + 7, lines.begin() + 11) == Lines{"Start", "Start", "End", "End"});
+  CHECK(seconds_in(lines[11]) < 0.30);
+  CHECK(seconds_in(lines[11]) >= 0.20);
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Helpers shared by the tests: a pipe that closes itself, a stopwatch.
+// Helpers shared by the tests: a pipe that closes itself, a stopwatch, a
+// capture of stderr, the calling thread's CPU time.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <stdexcept>
+#include <string>
 
 namespace test {
 
@@ -64,5 +67,60 @@ class Stopwatch {
  private:
   std::chrono::steady_clock::time_point start_;
 };
+
+/// Redirects file descriptor 2 (stderr) into a temporary file until text()
+/// or destruction, so that what the library prints can be checked.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    file_ = std::tmpfile();
+    if (file_ == nullptr) throw std::runtime_error("tmpfile");
+    saved_ = ::dup(2);
+    ::dup2(::fileno(file_), 2);
+  }
+  ~StderrCapture() {
+    restore();
+    std::fclose(file_);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  /// Everything written so far; capturing goes on.
+  std::string peek() const {
+    std::fflush(stderr);
+    std::string out;
+    char buf[512];
+    ssize_t n;
+    // pread: fd 2 shares the file's offset, which must stay at the end.
+    while ((n = ::pread(::fileno(file_), buf, sizeof buf, static_cast<off_t>(out.size()))) > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  /// Stops capturing and returns everything written meanwhile.
+  std::string text() {
+    restore();
+    return peek();
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
+/// CPU time (user + system) the calling thread has used, in milliseconds.
+inline double thread_cpu_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
 
 }  // namespace test

@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 
@@ -9,6 +10,9 @@ namespace aio::detail {
 void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
   auto* self = static_cast<CallbackBase*>(r);
   if (action == Runnable::Action::run && !self->cancelled_) {
+    LoopCore& loop = *self->loop_;
+    const bool timed = loop.debug;
+    const std::int64_t start = timed ? LoopCore::now() : 0;
     // asyncio's default exception handler: report and keep the loop going.
     try {
       self->invoke_(self);
@@ -16,6 +20,13 @@ void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
       std::fprintf(stderr, "aio: exception in callback: %s\n", e.what());
     } catch (...) {
       std::fputs("aio: exception in callback\n", stderr);
+    }
+    if (timed) {
+      // Debug mode: asyncio reports every slow handle, not only task steps.
+      const std::int64_t took = LoopCore::now() - start;
+      if (took >= loop.slow_step.count()) {
+        std::fprintf(stderr, "Executing <Handle> took %.3f seconds\n", static_cast<double>(took) / 1e9);
+      }
     }
   }
   self->release();  // the loop's reference

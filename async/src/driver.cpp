@@ -13,6 +13,20 @@ void to_timespec(std::int64_t ns, __kernel_timespec& ts) noexcept {
 Driver::Driver(const uring::RingOptions& options) : ring(options) {
   timer_.complete = &on_timer;
   timer_.driver = this;
+  wake_.complete = &on_wake;
+  wake_.driver = this;
+}
+
+void Driver::arm_wake(int fd) {
+  if (wake_armed_) return;
+  ring.read(fd, &wake_count_, sizeof wake_count_, 0, &wake_);
+  wake_armed_ = true;
+}
+
+void Driver::on_wake(uring::Completion* c, int /*res: 8, or -ECANCELED at close*/,
+                     unsigned /*flags*/) noexcept {
+  // Nothing else to do: the loop drains RemoteQueue at its next iteration.
+  static_cast<TimerCompletion*>(c)->driver->wake_armed_ = false;
 }
 
 void Driver::arm_timer(std::int64_t deadline) {

@@ -1,6 +1,7 @@
 #pragma once
-// The loop's io_uring side: the ring and the one armed kernel timeout that
-// wakes the loop for its earliest timer. Internal (includes <liburing.h>).
+// The loop's io_uring side: the ring, the one armed kernel timeout that
+// wakes the loop for its earliest timer, and the read of the eventfd through
+// which other threads wake it. Internal (includes <liburing.h>).
 
 #include <cstdint>
 
@@ -18,6 +19,13 @@ class Driver {
   /// is left alone: it wakes the loop once, spuriously, and is re-armed.
   void arm_timer(std::int64_t deadline);
 
+  /// Makes sure a read of the eventfd `fd` is armed, so that a write to it
+  /// (RemoteQueue::post) ends the loop's wait in io_uring_enter. Other
+  /// threads cannot submit to the ring (SINGLE_ISSUER): they write the
+  /// eventfd, the kernel completes this read. Once completed, it is re-armed
+  /// at the next wait.
+  void arm_wake(int fd);
+
   uring::Ring ring;
 
  private:
@@ -25,6 +33,11 @@ class Driver {
     Driver* driver;
   };
   static void on_timer(uring::Completion* c, int res, unsigned flags) noexcept;
+  static void on_wake(uring::Completion* c, int res, unsigned flags) noexcept;
+
+  TimerCompletion wake_;
+  std::uint64_t wake_count_ = 0;  // the eventfd's counter, written by the kernel
+  bool wake_armed_ = false;
 
   TimerCompletion timer_;
   // Read by the kernel when the SQE is submitted; kept here until then.

@@ -38,6 +38,10 @@ void GatherCore::attach(TaskBase* const* tasks) noexcept {
 
 void GatherCore::count_done(TaskBase* task) noexcept {
   --remaining_;
+  // asyncio's gather calls exception() on every child that ends: only the
+  // first failure propagates (or, settled, all are returned), but none of
+  // them counts as never retrieved.
+  task->mark_retrieved();
   if (!settled_ && failed_ == nullptr && task->status() != TaskStatus::succeeded) failed_ = task;
 }
 

@@ -5,6 +5,7 @@
 
 #include "aio/event_loop.hpp"
 #include "driver.hpp"
+#include "thread_pool.hpp"
 
 namespace aio::detail {
 namespace {
@@ -37,9 +38,11 @@ class RunningScope {
       throw RuntimeError("Cannot run the event loop while another loop is running");
     }
     loop.running = true;
+    loop.running_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
     tls_running_loop = &loop;
   }
   ~RunningScope() {
+    loop_.running_thread.store(std::thread::id(), std::memory_order_relaxed);
     loop_.running = false;
     tls_running_loop = nullptr;
   }
@@ -63,9 +66,9 @@ LoopCore::LoopCore(const LoopOptions& options) {
 
 LoopCore::~LoopCore() { close(); }
 
-bool LoopCore::run_once() {
+void LoopCore::run_once() {
+  if (remote.pending()) remote.take_into(ready);
   Runnable* batch = ready.take_all();
-  const bool ran = batch != nullptr;
   for (Runnable* r = batch; r != nullptr;) {
     Runnable* next = r->next_ready;  // r may be freed or rescheduled by its step
     r->perform(r, Runnable::Action::run);
@@ -75,11 +78,8 @@ bool LoopCore::run_once() {
   uring::Ring& ring = driver->ring;
   if (!ready.empty() || goal_reached() || (!timers.empty() && timers.earliest() <= now())) {
     ring.submit();  // no syscall unless SQEs are queued or the kernel holds completions
-  } else if (!timers.empty() || ring.in_flight() > 0) {
-    if (!timers.empty()) driver->arm_timer(timers.earliest());
-    ring.submit_and_wait();
   } else {
-    return ran;
+    wait_for_work();
   }
   ring.reap();
 
@@ -87,19 +87,30 @@ bool LoopCore::run_once() {
     const std::int64_t t = now();
     while (TimerNode* n = timers.pop_due(t)) n->on_due(n, TimerNode::Action::fire);
   }
-  return true;
+}
+
+void LoopCore::wait_for_work() {
+  uring::Ring& ring = driver->ring;
+  if (!timers.empty()) driver->arm_timer(timers.earliest());
+  const int wake_fd = remote.begin_wait();
+  if (wake_fd < 0) {  // another thread posted meanwhile: no wait
+    ring.submit();
+    return;
+  }
+  try {
+    driver->arm_wake(wake_fd);
+    ring.submit_and_wait();
+  } catch (...) {
+    remote.end_wait();
+    throw;
+  }
+  remote.end_wait();
 }
 
 void LoopCore::run_until_done(TaskBase& task) {
   RunningScope scope(*this);
   goal_ = &task;
-  while (!task.done()) {
-    if (!run_once()) {
-      throw RuntimeError(
-          "aio: deadlock: the task being run waits for something nothing can complete "
-          "(no task ready, no timer, no I/O in flight)");
-    }
-  }
+  while (!task.done()) run_once();
 }
 
 void LoopCore::cancel_remaining() {
@@ -107,8 +118,7 @@ void LoopCore::cancel_remaining() {
   live.for_each([](TaskBase* t) { t->cancel({}); });
   RunningScope scope(*this);
   goal_ = nullptr;
-  while (!live.empty() && run_once()) {
-  }
+  while (!live.empty()) run_once();
 }
 
 void LoopCore::drop_ready() noexcept {
@@ -139,6 +149,16 @@ void LoopCore::close() {
     t->release();
   }
   drop_ready();  // frames' destructors may have scheduled something
+  // A worker thread cannot be stopped: wait for the calls still running
+  // (their tasks are gone, so their outcomes are dropped below) and join the
+  // workers, so that none outlives the loop's memory.
+  if (pool != nullptr) pool->shutdown();
+  // From here on call_soon_threadsafe throws; what was posted is dropped.
+  for (Runnable* r = remote.close(); r != nullptr;) {
+    Runnable* next = r->next_ready;
+    r->perform(r, Runnable::Action::drop);
+    r = next;
+  }
   driver.reset();
 }
 

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <typeinfo>
 
 #include "aio/detail/loop_core.hpp"
@@ -11,13 +12,25 @@
 namespace aio::detail {
 namespace {
 
+std::string demangle(const char* mangled) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = status == 0 && name != nullptr ? name : mangled;
+  std::free(name);
+  return out;
+}
+
+// asyncio's repr of an exception: "ValueError('boom')"; here the C++ type,
+// and what() for a std::exception.
 std::string describe(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    return ex.what();
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return demangle(type->name()) + "('" + ex.what() + "')";
   } catch (...) {
-    return "unknown exception";
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return type != nullptr ? demangle(type->name()) : std::string("unknown exception");
   }
 }
 
@@ -35,8 +48,7 @@ TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Harvest harves
       resume_point_(frame),
       harvest_(harvest),
       destroy_(destroy),
-      id_(loop.next_task_id()),
-      report_unretrieved_(loop.debug) {
+      id_(loop.next_task_id()) {
   Runnable::perform = &TaskBase::perform;
 }
 
@@ -99,7 +111,7 @@ void TaskBase::step() noexcept {
     const std::int64_t start = LoopCore::now();
     drive(resume_point_);
     const std::int64_t took = LoopCore::now() - start;
-    if (took >= loop.slow_step.count()) {
+    if (took >= loop.slow_step.count()) {  // asyncio's test: dt >= slow_callback_duration
       std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", name().c_str(),
                    static_cast<double>(took) / 1e9);
     }
@@ -119,6 +131,9 @@ void TaskBase::finish_root() noexcept {
 
 void TaskBase::complete() noexcept {
   if (ListHook::linked()) ListHook::unlink();  // off the loop's live list
+  // Decided now, while the loop is alive (the state may outlive it): a
+  // task that fails after set_debug(true) is reported even if created before.
+  if (status_ == TaskStatus::failed) report_unretrieved_ = loop_->debug;
   wait_ = nullptr;
   while (DoneWaiter* w = done_waiters_.pop_front()) w->notify(w);
 }
@@ -136,8 +151,8 @@ void TaskBase::abandon() noexcept {
 
 void TaskBase::last_release() noexcept {
   if (report_unretrieved_ && status_ == TaskStatus::failed && !retrieved_) {
-    std::fprintf(stderr, "Task exception was never retrieved: <Task name=%s> %s\n", name().c_str(),
-                 describe(error_).c_str());
+    std::fprintf(stderr, "Task exception was never retrieved: <Task finished name=%s exception=%s>\n",
+                 name().c_str(), describe(error_).c_str());
   }
   destroy_(this);
 }

@@ -18,4 +18,5 @@
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/to_thread.hpp"
 #include "aio/wait_for.hpp"

@@ -37,7 +37,8 @@ struct LoopOptions {
 };
 
 /// asyncio's event loop on one io_uring ring. Create, run and close it on
-/// one thread (the ring is single-issuer). Not movable.
+/// one thread (the ring is single-issuer); from other threads, only
+/// call_soon_threadsafe may be used. Not movable.
 class EventLoop {
  public:
   using clock = std::chrono::steady_clock;
@@ -54,9 +55,10 @@ class EventLoop {
 
   /// Runs the loop until `task` is done and returns its result or rethrows
   /// its exception (CancelledError if it was cancelled). Other tasks stay as
-  /// they are. Throws: RuntimeError if the loop is closed or already running,
-  /// if another loop runs on this thread, or if the task can never finish
-  /// (nothing ready, no timer, no I/O left that could wake the loop).
+  /// they are. As in asyncio, a task that waits for something that never
+  /// happens keeps the loop waiting (another thread may still call
+  /// call_soon_threadsafe). Throws: RuntimeError if the loop is closed or
+  /// already running, or if another loop runs on this thread.
   template <class T>
   T run_until_complete(Task<T> task) {
     TaskHandle<T> handle = create_task(std::move(task));
@@ -73,16 +75,22 @@ class EventLoop {
   }
 
   /// Schedules `task` to start at the next iteration (loop.create_task).
-  /// Throws: RuntimeError if the loop is closed.
+  /// Throws: RuntimeError if the loop is closed, or in debug mode when
+  /// called from another thread while the loop runs.
   template <class T>
   TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+    core_.check_thread();
     return TaskHandle<T>(detail::spawn(core_, std::move(task), std::move(name)));
   }
 
   /// Cancels every kernel operation still in flight and waits for all their
   /// completions, then destroys the frames of unfinished tasks (they end
-  /// cancelled; their handles stay valid) and tears the ring down. Scheduled
-  /// callbacks are dropped. Idempotent. Throws: RuntimeError while running.
+  /// cancelled; their handles stay valid), waits for the to_thread calls
+  /// still running on worker threads (a thread cannot be stopped; their
+  /// results are discarded) and joins the workers, and tears the ring down.
+  /// Scheduled callbacks, also those posted by call_soon_threadsafe, are
+  /// dropped; later call_soon_threadsafe calls throw. Idempotent.
+  /// Throws: RuntimeError while running.
   void close() { core_.close(); }
   bool is_closed() const noexcept { return core_.closed; }
   bool is_running() const noexcept { return core_.running; }
@@ -92,13 +100,34 @@ class EventLoop {
 
   /// Runs `f()` at the next iteration, after the callbacks and task steps
   /// already scheduled (FIFO). An exception from `f` is reported on stderr
-  /// and the loop goes on. Throws: RuntimeError if the loop is closed.
+  /// and the loop goes on. Not thread-safe: see call_soon_threadsafe.
+  /// Throws: RuntimeError if the loop is closed, or in debug mode when
+  /// called from another thread while the loop runs (as call_later, call_at).
   template <class F>
   CallbackHandle call_soon(F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
     core_.schedule(cb);
     return CallbackHandle(cb);
   }
+  /// Runs `f()` on the loop's thread at its next iteration; callable from
+  /// any thread (loop.call_soon_threadsafe). Calls from one thread run in
+  /// the order they were made. A loop blocked waiting for I/O or timers is
+  /// woken at once, through its ring (an eventfd read armed on it), also when
+  /// the caller got the loop before it ran. `f` is moved into the loop
+  /// before this returns; it runs, and is destroyed, on the loop's thread.
+  /// An exception from `f` is reported on stderr and the loop goes on.
+  /// Unlike asyncio's, returns no handle: a CallbackHandle is not thread-safe.
+  /// The EventLoop object must outlive the call (the loop may be closed).
+  /// Throws: RuntimeError if the loop is closed; std::bad_alloc.
+  template <class F>
+  void call_soon_threadsafe(F&& f) {
+    auto* cb = new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
+    if (!core_.remote.post(cb)) {
+      cb->release();
+      throw RuntimeError("aio: the event loop is closed");
+    }
+  }
+
   /// Runs `f()` once `delay` has passed (never earlier); equal deadlines run
   /// in the order they were scheduled.
   template <class Rep, class Period, class F>
@@ -114,9 +143,17 @@ class EventLoop {
     return CallbackHandle(cb);
   }
 
-  /// Debug mode: every task step that holds the loop longer than
-  /// slow_callback_duration() is reported on stderr, and so is a task that
-  /// failed with an exception nobody retrieved.
+  /// Debug mode (asyncio's): every task step or callback that holds the loop
+  /// at least slow_callback_duration() is reported on stderr
+  /// ("Executing <Task name=...> took 0.153 seconds"); a task that failed
+  /// while debug mode was on, and whose exception nobody retrieved (by
+  /// awaiting it, result(), exception() or gather), is reported when its
+  /// last reference goes ("Task exception was never retrieved: <Task
+  /// finished name=... exception=std::runtime_error('...')>"); and
+  /// call_soon, call_later, call_at and create_task from a thread other than
+  /// the running loop's throw RuntimeError instead of corrupting the loop.
+  /// Off by default; on when LoopOptions::debug says so or, if unset, when
+  /// the environment variable AIO_DEBUG is 1.
   void set_debug(bool enabled) noexcept { core_.debug = enabled; }
   bool get_debug() const noexcept { return core_.debug; }
   void set_slow_callback_duration(std::chrono::nanoseconds d) noexcept { core_.slow_step = d; }
@@ -130,6 +167,7 @@ class EventLoop {
  private:
   template <class F>
   detail::CallbackBase* make_callback(F&& f) {
+    core_.check_thread();
     if (core_.closed) throw RuntimeError("aio: the event loop is closed");
     return new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
   }

@@ -2,11 +2,14 @@
 // The engine behind aio::EventLoop: ready queue, timers, live tasks, and the
 // io_uring driver (kept out of line so <liburing.h> stays out of this header).
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 #include "aio/detail/intrusive_list.hpp"
+#include "aio/detail/remote_queue.hpp"
 #include "aio/detail/runnable.hpp"
 #include "aio/detail/task_base.hpp"
 #include "aio/detail/timer_heap.hpp"
@@ -23,6 +26,7 @@ struct Completion;
 namespace aio::detail {
 
 class Driver;
+class ThreadPool;
 
 struct LoopCore {
   explicit LoopCore(const LoopOptions& options);
@@ -38,24 +42,39 @@ struct LoopCore {
 
   void schedule(Runnable* r) noexcept { ready.push(r); }
 
-  /// Runs one iteration: the runnables ready at its start, then I/O
-  /// (blocking only when nothing is ready and the run's goal is not reached
-  /// yet), then the timers that are due.
-  /// Returns false, having done nothing, when nothing was ready and nothing
-  /// could ever wake the loop (no timer, no kernel operation in flight).
-  bool run_once();
+  /// Runs one iteration: what other threads posted, the runnables ready at
+  /// its start, then I/O (blocking only when nothing is ready and the run's
+  /// goal is not reached yet), then the timers that are due.
+  /// The wait ends at a completion, the earliest timer, or a post from
+  /// another thread (RemoteQueue); with none of them it lasts forever, as
+  /// asyncio's: another thread may still post.
+  void run_once();
   /// Runs until `task` is done. Throws: RuntimeError if the loop is closed or
-  /// running, if another loop runs on this thread, or if `task` can never
-  /// finish (nothing left that could wake the loop).
+  /// running, or if another loop runs on this thread.
   void run_until_done(TaskBase& task);
   /// asyncio.run's epilogue: cancel every unfinished task and run until they
-  /// are done (or nothing more can happen).
+  /// are done.
   void cancel_remaining();
-  /// Cancels every kernel operation and reaps until none is in flight, then
-  /// destroys the unfinished tasks' frames. Throws RuntimeError if running.
+  /// Cancels every kernel operation and reaps until none is in flight,
+  /// destroys the unfinished tasks' frames, waits for the worker threads'
+  /// running calls and joins them, then refuses posts from other threads.
+  /// Throws RuntimeError if running.
   void close();
 
   std::uint64_t next_task_id() noexcept { return next_task_id_++; }
+
+  /// Debug mode (asyncio's _check_thread): throws RuntimeError when a
+  /// non-thread-safe operation comes from a thread other than the one
+  /// running the loop. Nothing is checked while the loop is not running.
+  void check_thread() const {
+    if (!debug) return;
+    const std::thread::id t = running_thread.load(std::memory_order_relaxed);
+    if (t != std::thread::id() && t != std::this_thread::get_id()) {
+      throw RuntimeError(
+          "Non-thread-safe operation invoked on an event loop other than the current one "
+          "(use call_soon_threadsafe)");
+    }
+  }
 
   EventLoop* owner = nullptr;
   ReadyQueue ready;
@@ -63,13 +82,17 @@ struct LoopCore {
   TimerHeap timers;
   IntrusiveList<TaskBase> live;  // unfinished tasks
   std::unique_ptr<Driver> driver;
+  RemoteQueue remote;                // posts from other threads
+  std::unique_ptr<ThreadPool> pool;  // to_thread's workers, from the first call
   std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
   bool debug = false;
   bool running = false;
+  std::atomic<std::thread::id> running_thread{};  // the thread running the loop, while it runs
   bool closed = false;
 
  private:
   void drop_ready() noexcept;
+  void wait_for_work();
   bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live.empty(); }
 
   TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left
