@@ -78,6 +78,10 @@ struct Shared {
 aio::Task<> randsleep(Shared& sh, clock::time_point& timeline, const std::string& caller) {
   const int i = sh.randint(0, 10);
   std::printf("%s sleeping for %d seconds.\n", caller.c_str(), i);
+  if (i == 0) {
+    co_await aio::sleep(std::chrono::seconds(0));  // asyncio.sleep(0) yields to the other tasks
+    co_return;
+  }
   timeline += std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(i * sh.scale));
   co_await aio::sleep_until(timeline);
 }
