@@ -236,8 +236,9 @@ auto gather(const std::vector<TaskHandle<T>>& handles) {
 /// asyncio.gather(..., return_exceptions=True): waits for every child and
 /// yields one aio::Outcome<T> per child (value, exception or cancellation),
 /// in argument order. Never throws a child's failure.
-/// Throws: CancelledError if the awaiting task is cancelled (the children are
-/// cancelled and awaited first).
+/// Throws: CancelledError if the awaiting task is cancelled.
+/// Cancel safety: cancelling the awaiting task cancels every child still
+/// running and waits for all of them before the CancelledError is thrown.
 template <detail::GatherAwaitable... As>
   requires(sizeof...(As) > 0)
 auto gather_settled(As&&... aws) {
