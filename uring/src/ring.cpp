@@ -226,18 +226,16 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
 
   detail::RingMemory mem;
   if ((flags & kSetupNoMmap) != 0) {
-    // Zeroed memory no ring used before (throws when nothing can be mapped):
-    // the kernel takes the heads and tails in it as they are.
-    mem = detail::acquire_ring_memory(sqe_bytes + ring_bytes);
-    set_user_addr(p.sq_off, reinterpret_cast<std::uintptr_t>(mem.base));
-    set_user_addr(p.cq_off, reinterpret_cast<std::uintptr_t>(mem.base + sqe_bytes));
+    mem = detail::acquire_ring_memory(sqe_bytes, ring_bytes);  // throws when nothing can be mapped
+    set_user_addr(p.sq_off, reinterpret_cast<std::uintptr_t>(mem.sqes));
+    set_user_addr(p.cq_off, reinterpret_cast<std::uintptr_t>(mem.rings));
   }
 
   const bool simulated = (flags & g_simulated_refusals.load(std::memory_order_relaxed)) != 0;
   const int fd = simulated ? -1 : static_cast<int>(::syscall(__NR_io_uring_setup, entries, &p));
   if (fd < 0) {
     const int err = simulated ? EINVAL : errno;
-    detail::release_ring_memory(mem);
+    detail::release_ring_memory(mem, false);
     return err;
   }
 
@@ -248,17 +246,17 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
   const bool sq_array = (flags & kSetupNoSqArray) == 0;
   const std::size_t sq_need = sq_array ? p.sq_off.array + std::size_t{p.sq_entries} * 4 : 0;
   const std::size_t cq_need = p.cq_off.cqes + std::size_t{p.cq_entries} * sizeof(io_uring_cqe);
-  if (mem.base != nullptr) {
+  if (mem.sqes != nullptr) {
     if (p.sq_entries != sq_n || p.cq_entries != cq_n || sq_need > ring_bytes || cq_need > ring_bytes) {
       // Cannot happen with the kernel layouts known so far.
       ::close(fd);
-      detail::release_ring_memory(mem);
+      detail::release_ring_memory(mem, true);
       throw std::system_error(EOVERFLOW, std::system_category(),
                               "io_uring: the kernel's ring layout is larger than the memory "
                               "provided for IORING_SETUP_NO_MMAP");
     }
-    sq.sqes = reinterpret_cast<io_uring_sqe*>(mem.base);
-    sq_ring = cq_ring = mem.base + sqe_bytes;
+    sq.sqes = reinterpret_cast<io_uring_sqe*>(mem.sqes);
+    sq_ring = cq_ring = mem.rings;
     sq.ring_ptr = cq.ring_ptr = sq_ring;
     sq.ring_sz = cq.ring_sz = 0;  // nothing of ours to unmap but `mem`
   } else {
@@ -327,8 +325,10 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
 void Ring::teardown() noexcept {
   if (ring_.ring_fd < 0) return;
   ::close(ring_.ring_fd);
-  if (memory_.base != nullptr) {
-    detail::release_ring_memory(memory_);  // never reused while the kernel may write into it
+  if (memory_.sqes != nullptr) {
+    // The kernel's deferred teardown still writes the header (and the CQE of
+    // anything in flight): those pages are not reused while it may.
+    detail::release_ring_memory(memory_, in_flight_ != 0);
   } else {
     io_uring_sq& sq = ring_.sq;
     io_uring_cq& cq = ring_.cq;

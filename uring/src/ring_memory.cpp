@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -49,35 +50,44 @@ class Arena {
       ::munmap(tail, static_cast<std::size_t>(raw + 2 * kBlock - tail));
     }
     // Best effort: without a huge page the ring still works (the kernel
-    // vmap()s the pinned small pages, or, before Linux 6.13, refuses
-    // memory that is not one folio with EINVAL, and the ring falls back to
+    // vmap()s the pinned small pages, or, before Linux 6.13, refuses memory
+    // that is not one folio with EINVAL, and the ring falls back to
     // kernel-allocated memory).
     (void)::madvise(base, kBlock, MADV_HUGEPAGE);
     return new Arena(base);
   }
 
-  /// The next `pages` pages nobody used since the block was last fresh;
-  /// false when the block is used up and one of its rings is still alive.
-  bool take(std::size_t pages, std::size_t& first) {
+  /// Free runs of `sqe_pages` and `ring_pages` pages; false when the block
+  /// has none and one of its rings is still alive.
+  bool take(std::size_t sqe_pages, std::size_t ring_pages, std::size_t& sqe_first, std::size_t& ring_first) {
     std::lock_guard<std::mutex> lock(mu_);
     if (retired_) return false;
-    if (next_ + pages > kBlock / page_size()) {
+    if (!find(sqe_pages, sqe_first, ring_pages, ring_first)) {
       if (live_ != 0) return false;
-      // Every ring of the block is gone (their fds closed): new pages for the
-      // whole block. The kernel keeps, and may still write, the old ones.
+      // Every ring of the block is gone (their fds closed): fresh pages for
+      // the whole block. The kernel keeps, and may still write, the old ones.
       (void)::madvise(base_, kBlock, MADV_DONTNEED);
-      next_ = 0;
+      std::memset(state_.data(), kFree, state_.size());
+      if (!find(sqe_pages, sqe_first, ring_pages, ring_first)) return false;
     }
-    first = next_;
-    next_ += pages;
+    mark(sqe_first, sqe_pages, kUsed);
+    mark(ring_first, ring_pages, kUsed);
     ++live_;
     refs_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
-  void give_back() noexcept {
+  void give_back(std::size_t sqe_first, std::size_t sqe_pages, std::size_t ring_first, std::size_t ring_pages,
+                 bool in_flight) noexcept {
     {
       std::lock_guard<std::mutex> lock(mu_);
+      mark(sqe_first, sqe_pages, kFree);
+      if (in_flight) {
+        mark(ring_first, ring_pages, kRetired);
+      } else {
+        mark(ring_first, 1, kRetired);  // the io_rings header
+        mark(ring_first + 1, ring_pages - 1, kFree);
+      }
       --live_;
     }
     unref();
@@ -92,6 +102,33 @@ class Arena {
     unref();
   }
 
+  char* base() const noexcept { return base_; }
+
+ private:
+  enum : unsigned char { kFree, kUsed, kRetired };
+
+  explicit Arena(char* base) : base_(base), state_(kBlock / page_size(), kFree) {}
+  ~Arena() = default;
+
+  bool find_run(std::size_t pages, std::size_t& first, std::size_t skip_first, std::size_t skip_pages) const {
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < state_.size(); ++i) {
+      const bool skipped = i >= skip_first && i < skip_first + skip_pages;
+      run = state_[i] == kFree && !skipped ? run + 1 : 0;
+      if (run == pages) {
+        first = i + 1 - pages;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool find(std::size_t sqe_pages, std::size_t& sqe_first, std::size_t ring_pages, std::size_t& ring_first) const {
+    return find_run(sqe_pages, sqe_first, 0, 0) && find_run(ring_pages, ring_first, sqe_first, sqe_pages);
+  }
+  void mark(std::size_t first, std::size_t pages, unsigned char s) noexcept {
+    std::memset(state_.data() + first, s, pages);
+  }
+
   void unref() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       ::munmap(base_, kBlock);
@@ -99,24 +136,18 @@ class Arena {
     }
   }
 
-  char* base() const noexcept { return base_; }
-
- private:
-  explicit Arena(char* base) : base_(base) {}
-  ~Arena() = default;
-
   char* base_;
   std::mutex mu_;  // a ring may be torn down on another thread than its creator
-  std::size_t next_ = 0;  // first page never handed out since the block was fresh
-  std::size_t live_ = 0;  // rings using the block
-  std::atomic<unsigned> refs_{1};  // the thread's, and one per ring
+  std::vector<unsigned char> state_;  // per page
+  std::size_t live_ = 0;              // rings using the block
+  std::atomic<unsigned> refs_{1};     // the thread's, and one per ring
   bool retired_ = false;
 };
 
 namespace {
 
-/// The calling thread's arena; its reference is dropped at thread exit (the
-/// mapping goes once the thread's last ring is gone too).
+/// The calling thread's block; given up at thread exit (unmapped once the
+/// thread's last ring is gone too).
 struct ThreadArena {
   Arena* arena = nullptr;
   ThreadArena() = default;
@@ -131,29 +162,41 @@ thread_local ThreadArena tls_arena;
 
 }  // namespace
 
-RingMemory acquire_ring_memory(std::size_t bytes) {
-  const std::size_t pages = bytes / page_size();
-  if (bytes <= kBlock) {
+RingMemory acquire_ring_memory(std::size_t sqe_bytes, std::size_t ring_bytes) {
+  const std::size_t page = page_size();
+  RingMemory m;
+  m.sqe_bytes = sqe_bytes;
+  m.ring_bytes = ring_bytes;
+  if (sqe_bytes + ring_bytes <= kBlock) {
     ThreadArena& t = tls_arena;
-    std::size_t first = 0;
-    if (t.arena == nullptr || !t.arena->take(pages, first)) {
+    std::size_t s = 0, r = 0;
+    if (t.arena == nullptr || !t.arena->take(sqe_bytes / page, ring_bytes / page, s, r)) {
       if (t.arena != nullptr) t.arena->retire();
       t.arena = nullptr;
       t.arena = Arena::create();
-      t.arena->take(pages, first);  // a fresh block has room for any ring up to its size
+      t.arena->take(sqe_bytes / page, ring_bytes / page, s, r);  // a fresh block fits any ring this size
     }
-    return RingMemory{t.arena->base() + first * page_size(), bytes, t.arena, first};
+    m.arena = t.arena;
+    m.sqes = t.arena->base() + s * page;
+    m.rings = t.arena->base() + r * page;
+    std::memset(m.rings, 0, page);  // may have been a CQE page of an earlier ring
+  } else {
+    // Larger than a block: a mapping of its own (fresh zero pages).
+    m.sqes = map_anonymous(sqe_bytes + ring_bytes);
+    m.rings = m.sqes + sqe_bytes;
   }
-  // Larger than a block: a mapping of its own.
-  return RingMemory{map_anonymous(bytes), bytes, nullptr, 0};
+  return m;
 }
 
-void release_ring_memory(RingMemory& m) noexcept {
-  if (m.base == nullptr) return;
+void release_ring_memory(RingMemory& m, bool in_flight) noexcept {
+  if (m.sqes == nullptr) return;
   if (m.arena != nullptr) {
-    m.arena->give_back();
+    const std::size_t page = page_size();
+    const char* base = m.arena->base();
+    m.arena->give_back(static_cast<std::size_t>(m.sqes - base) / page, m.sqe_bytes / page,
+                       static_cast<std::size_t>(m.rings - base) / page, m.ring_bytes / page, in_flight);
   } else {
-    ::munmap(m.base, m.bytes);
+    ::munmap(m.sqes, m.sqe_bytes + m.ring_bytes);
   }
   m = RingMemory{};
 }

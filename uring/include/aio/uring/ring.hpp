@@ -50,10 +50,11 @@ namespace detail {
 class Arena;
 /// Ring memory given to the kernel (IORING_SETUP_NO_MMAP); see ring_memory.hpp.
 struct RingMemory {
-  char* base = nullptr;
-  std::size_t bytes = 0;   // a multiple of the page size
-  Arena* arena = nullptr;  // null: a mapping of its own
-  std::size_t first_page = 0;
+  char* sqes = nullptr;   // the SQE array
+  char* rings = nullptr;  // struct io_rings: heads, tails, flags, CQEs, SQ array
+  std::size_t sqe_bytes = 0;
+  std::size_t ring_bytes = 0;
+  Arena* arena = nullptr;  // null: one mapping of its own, sqes then rings
 };
 }  // namespace detail
 
@@ -114,7 +115,7 @@ class Ring {
 
   unsigned setup_flags() const noexcept { return ring_.flags; }
   /// True when the ring's memory is the application's (IORING_SETUP_NO_MMAP).
-  bool user_memory() const noexcept { return memory_.base != nullptr; }
+  bool user_memory() const noexcept { return memory_.sqes != nullptr; }
   unsigned sq_entries() const noexcept { return ring_.sq.ring_entries; }
   unsigned cq_entries() const noexcept { return ring_.cq.ring_entries; }
   /// "SINGLE_ISSUER|DEFER_TASKRUN|..." for the flags this ring was set up with.
