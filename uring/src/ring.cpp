@@ -443,15 +443,21 @@ void Ring::submit_pending(bool wait) {
 }
 
 unsigned Ring::reap() {
+  // The CQ read directly (liburing 2.3's io_uring_peek_cqe is an out-of-line
+  // call even when the CQ is empty, which it is at most loop iterations).
+  io_uring_cq& cq = ring_.cq;
   unsigned n = 0;
-  io_uring_cqe* cqe;
-  // Advance past each CQE before dispatching it, so that a completion that
-  // prepares new SQEs (and thereby may reap) never sees a CQE twice.
-  while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
-    const std::uint64_t data = cqe->user_data;
-    const int res = cqe->res;
-    const unsigned flags = cqe->flags;
-    io_uring_cq_advance(&ring_, 1);
+  for (;;) {
+    // Re-read both each time: a completion may reap (nested) and move head.
+    const unsigned head = *cq.khead;  // ours: only this thread moves it
+    if (head == io_uring_smp_load_acquire(cq.ktail)) return n;
+    const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
+    const std::uint64_t data = cqe.user_data;
+    const int res = cqe.res;
+    const unsigned flags = cqe.flags;
+    // Advance past the CQE before dispatching it, so that a completion that
+    // prepares new SQEs (and thereby may reap) never sees it twice.
+    io_uring_smp_store_release(cq.khead, head + 1);
     --in_flight_;
     ++n;
     if (data != 0) {
@@ -459,7 +465,6 @@ unsigned Ring::reap() {
       c->complete(c, res, flags);
     }
   }
-  return n;
 }
 
 std::string Ring::describe_flags(unsigned flags) {
