@@ -23,6 +23,17 @@ uring::TaskRun to_ring(LoopOptions::TaskRun t) {
   }
 }
 
+uring::Feature to_ring(LoopOptions::Feature f) {
+  switch (f) {
+    case LoopOptions::Feature::required:
+      return uring::Feature::required;
+    case LoopOptions::Feature::disabled:
+      return uring::Feature::disabled;
+    default:
+      return uring::Feature::automatic;
+  }
+}
+
 bool debug_from_env() {
   const char* v = std::getenv("AIO_DEBUG");
   return v != nullptr && std::strcmp(v, "1") == 0;
@@ -60,6 +71,8 @@ LoopCore::LoopCore(const LoopOptions& options) {
   ring_options.entries = options.entries;
   ring_options.cq_entries = options.cq_entries;
   ring_options.taskrun = to_ring(options.taskrun);
+  ring_options.no_mmap = to_ring(options.no_mmap);
+  ring_options.no_sqarray = to_ring(options.no_sqarray);
   driver = std::make_unique<Driver>(ring_options);
   debug = options.debug ? *options.debug : debug_from_env();
 }

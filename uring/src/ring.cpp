@@ -1,10 +1,17 @@
 #include "aio/uring/ring.hpp"
 
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <system_error>
+
+#include "ring_memory.hpp"
 
 namespace aio::uring {
 namespace {
@@ -16,9 +23,37 @@ constexpr unsigned kDefer =
     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 constexpr unsigned kCoop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 
-// Which automatic candidate the kernel accepted last time: setup flags do not
-// change while the process runs, so later rings skip the refused attempts.
+#ifdef IORING_SETUP_NO_MMAP
+static_assert(IORING_SETUP_NO_MMAP == kSetupNoMmap);
+#endif
+#ifdef IORING_SETUP_NO_SQARRAY
+static_assert(IORING_SETUP_NO_SQARRAY == kSetupNoSqArray);
+#endif
+
+// Which automatic candidate the kernel accepted last time, and the optional
+// flags it refused: what the kernel accepts does not change while the
+// process runs, so later rings skip the refused attempts.
 std::atomic<int> g_auto_start{0};
+std::atomic<unsigned> g_refused{0};
+std::atomic<unsigned> g_simulated_refusals{0};  // tests only
+
+unsigned round_up_pow2(unsigned n) {
+  unsigned r = 1;
+  while (r < n) r <<= 1;
+  return r;
+}
+
+std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+// liburing 2.3 calls the field resv2; later versions user_addr.
+template <class Offsets>
+void set_user_addr(Offsets& off, std::uint64_t addr) {
+  if constexpr (requires { off.user_addr; }) {
+    off.user_addr = addr;
+  } else {
+    off.resv2 = addr;
+  }
+}
 
 [[noreturn]] void throw_setup_error(int err, unsigned entries, unsigned cq_entries) {
   std::string what = "io_uring_setup(entries=" + std::to_string(entries) +
@@ -116,39 +151,196 @@ Ring::Ring(const RingOptions& options) {
       candidates[count++] = 0;
       break;
   }
+
+  // Flags the ring must have, and flags it has when the kernel accepts them.
+  unsigned required = IORING_SETUP_CQSIZE;
+  unsigned optional = IORING_SETUP_SUBMIT_ALL;
+  const auto want = [&](Feature f, unsigned bit) {
+    if (f == Feature::required) required |= bit;
+    if (f == Feature::automatic) optional |= bit;
+  };
+  want(options.no_mmap, kSetupNoMmap);
+  want(options.no_sqarray, kSetupNoSqArray);
+  optional &= ~g_refused.load(std::memory_order_relaxed);
+
   const bool automatic = options.taskrun == TaskRun::automatic;
   int err = EINVAL;
   for (int i = automatic ? g_auto_start.load(std::memory_order_relaxed) : 0; i < count; ++i) {
-    io_uring_params p{};
-    p.flags = candidates[i] | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
-    p.cq_entries = cq;
-    int r = io_uring_queue_init_params(entries, &ring_, &p);
-    if (r == -EINVAL) {
-      // Older kernels refuse SUBMIT_ALL (< 5.18) but nothing else: retry without it.
-      p = io_uring_params{};
-      p.flags = candidates[i] | IORING_SETUP_CQSIZE;
-      p.cq_entries = cq;
-      r = io_uring_queue_init_params(entries, &ring_, &p);
+    // The kernel answers EINVAL to any flag it does not know: drop the
+    // optional ones, newest first, until it accepts the rest.
+    unsigned opt = optional;
+    unsigned dropped = 0;
+    for (;;) {
+      err = try_setup(entries, cq, candidates[i] | required | opt);
+      if (err != EINVAL || opt == 0) break;
+      const unsigned newest = 1U << (31 - __builtin_clz(opt));
+      opt &= ~newest;
+      dropped |= newest;
     }
-    if (r == 0) {
+    if (err == 0) {
+      // The refusals are the kernel's, not this candidate's: remember them.
+      if (dropped != 0) g_refused.fetch_or(dropped, std::memory_order_relaxed);
       if (automatic) g_auto_start.store(i, std::memory_order_relaxed);
-      err = 0;
       break;
     }
-    err = -r;
     if (err != EINVAL) break;  // flags were not the problem: report the cause
+  }
+  if (err == EINVAL && (required & (kSetupNoMmap | kSetupNoSqArray)) != 0) {
+    std::string what = "io_uring_setup(entries=" + std::to_string(entries) +
+                       ") failed: the running kernel refuses";
+    if ((required & kSetupNoMmap) != 0) {
+      what += " IORING_SETUP_NO_MMAP (ring memory provided by the application, Linux 6.5 or later)";
+    }
+    if ((required & kSetupNoSqArray) != 0) {
+      if ((required & kSetupNoMmap) != 0) what += " or";
+      what += " IORING_SETUP_NO_SQARRAY (Linux 6.6 or later)";
+    }
+    what += ", which the ring options require (EINVAL)";
+    throw std::system_error(EINVAL, std::system_category(), what);
   }
   if (err != 0) throw_setup_error(err, entries, cq);
 
   if (const NeededOp* op = missing_op(&ring_)) {
-    io_uring_queue_exit(&ring_);
+    teardown();
     throw std::system_error(EOPNOTSUPP, std::system_category(),
                             std::string("io_uring: the running kernel does not support ") +
                                 op->name + " (needs Linux " + op->since + " or later)");
   }
 }
 
-Ring::~Ring() { io_uring_queue_exit(&ring_); }
+int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
+  io_uring_params p{};
+  p.flags = flags;
+  p.cq_entries = cq_entries;
+
+  // Sizes the kernel will use (it rounds both queues up to powers of two).
+  const std::size_t page = detail::page_size();
+  const unsigned sq_n = round_up_pow2(entries);
+  const unsigned cq_n = round_up_pow2(cq_entries);
+  const std::size_t sqe_bytes = align_up(sq_n * sizeof(io_uring_sqe), page);
+  // struct io_rings (heads, tails, masks, flags: 64 bytes), the CQEs, then
+  // the SQ array cache-line aligned; with room to spare, checked below
+  // against the offsets the kernel reports.
+  const std::size_t ring_bytes =
+      align_up(256 + std::size_t{cq_n} * sizeof(io_uring_cqe) + 64 + std::size_t{sq_n} * 4, page);
+
+  detail::RingMemory mem;
+  if ((flags & kSetupNoMmap) != 0) {
+    mem = detail::acquire_ring_memory(sqe_bytes, ring_bytes);  // throws when nothing can be mapped
+    set_user_addr(p.sq_off, reinterpret_cast<std::uintptr_t>(mem.sqes));
+    set_user_addr(p.cq_off, reinterpret_cast<std::uintptr_t>(mem.rings));
+  }
+
+  const bool simulated = (flags & g_simulated_refusals.load(std::memory_order_relaxed)) != 0;
+  const int fd = simulated ? -1 : static_cast<int>(::syscall(__NR_io_uring_setup, entries, &p));
+  if (fd < 0) {
+    const int err = simulated ? EINVAL : errno;
+    detail::release_ring_memory(mem, false);
+    return err;
+  }
+
+  io_uring_sq& sq = ring_.sq;
+  io_uring_cq& cq = ring_.cq;
+  char* sq_ring;
+  char* cq_ring;
+  const bool sq_array = (flags & kSetupNoSqArray) == 0;
+  const std::size_t sq_need = sq_array ? p.sq_off.array + std::size_t{p.sq_entries} * 4 : 0;
+  const std::size_t cq_need = p.cq_off.cqes + std::size_t{p.cq_entries} * sizeof(io_uring_cqe);
+  if (mem.sqes != nullptr) {
+    if (p.sq_entries != sq_n || p.cq_entries != cq_n || sq_need > ring_bytes || cq_need > ring_bytes) {
+      // Cannot happen with the kernel layouts known so far.
+      ::close(fd);
+      detail::release_ring_memory(mem, true);
+      throw std::system_error(EOVERFLOW, std::system_category(),
+                              "io_uring: the kernel's ring layout is larger than the memory "
+                              "provided for IORING_SETUP_NO_MMAP");
+    }
+    sq.sqes = reinterpret_cast<io_uring_sqe*>(mem.sqes);
+    sq_ring = cq_ring = mem.rings;
+    sq.ring_ptr = cq.ring_ptr = sq_ring;
+    sq.ring_sz = cq.ring_sz = 0;  // nothing of ours to unmap but `mem`
+  } else {
+    // Kernel-allocated memory: map it (as liburing's io_uring_queue_mmap does).
+    sq.ring_sz = std::max(sq_need, std::size_t{p.sq_off.flags} + 4);
+    cq.ring_sz = cq_need;
+    const bool single = (p.features & IORING_FEAT_SINGLE_MMAP) != 0;
+    if (single) sq.ring_sz = cq.ring_sz = std::max(sq.ring_sz, cq.ring_sz);
+    const auto map = [fd](std::size_t len, std::uint64_t off) -> char* {
+      void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                       static_cast<off_t>(off));
+      return m == MAP_FAILED ? nullptr : static_cast<char*>(m);
+    };
+    sq_ring = map(sq.ring_sz, IORING_OFF_SQ_RING);
+    cq_ring = sq_ring == nullptr ? nullptr : single ? sq_ring : map(cq.ring_sz, IORING_OFF_CQ_RING);
+    char* sqes = cq_ring == nullptr ? nullptr
+                                    : map(std::size_t{p.sq_entries} * sizeof(io_uring_sqe), IORING_OFF_SQES);
+    if (sqes == nullptr) {
+      const int err = errno;
+      if (cq_ring != nullptr && cq_ring != sq_ring) ::munmap(cq_ring, cq.ring_sz);
+      if (sq_ring != nullptr) ::munmap(sq_ring, sq.ring_sz);
+      ::close(fd);
+      ring_ = io_uring{};
+      return err;
+    }
+    sq.sqes = reinterpret_cast<io_uring_sqe*>(sqes);
+    sq.ring_ptr = sq_ring;
+    cq.ring_ptr = cq_ring;
+  }
+
+  const auto at = [](char* base, std::uint32_t off) { return reinterpret_cast<unsigned*>(base + off); };
+  sq.khead = at(sq_ring, p.sq_off.head);
+  sq.ktail = at(sq_ring, p.sq_off.tail);
+  sq.kring_mask = at(sq_ring, p.sq_off.ring_mask);
+  sq.kring_entries = at(sq_ring, p.sq_off.ring_entries);
+  sq.kflags = at(sq_ring, p.sq_off.flags);
+  sq.kdropped = at(sq_ring, p.sq_off.dropped);
+  sq.array = sq_array ? at(sq_ring, p.sq_off.array) : nullptr;
+  sq.sqe_head = sq.sqe_tail = 0;
+  sq.ring_mask = *sq.kring_mask;
+  sq.ring_entries = *sq.kring_entries;
+  // liburing 2.3 never writes the SQ array after setup: slot i is SQE i.
+  if (sq.array != nullptr) {
+    for (unsigned i = 0; i < p.sq_entries; ++i) sq.array[i] = i;
+  }
+
+  cq.khead = at(cq_ring, p.cq_off.head);
+  cq.ktail = at(cq_ring, p.cq_off.tail);
+  cq.kring_mask = at(cq_ring, p.cq_off.ring_mask);
+  cq.kring_entries = at(cq_ring, p.cq_off.ring_entries);
+  cq.koverflow = at(cq_ring, p.cq_off.overflow);
+  cq.cqes = reinterpret_cast<io_uring_cqe*>(cq_ring + p.cq_off.cqes);
+  cq.kflags = p.cq_off.flags != 0 ? at(cq_ring, p.cq_off.flags) : nullptr;
+  cq.ring_mask = *cq.kring_mask;
+  cq.ring_entries = *cq.kring_entries;
+
+  ring_.flags = p.flags;
+  ring_.ring_fd = fd;
+  ring_.enter_ring_fd = fd;
+  ring_.features = p.features;
+  ring_.int_flags = 0;
+  memory_ = mem;
+  return 0;
+}
+
+void Ring::teardown() noexcept {
+  if (ring_.ring_fd < 0) return;
+  ::close(ring_.ring_fd);
+  if (memory_.sqes != nullptr) {
+    // The kernel's deferred teardown still writes the header (and the CQE of
+    // anything in flight): those pages are not reused while it may.
+    detail::release_ring_memory(memory_, in_flight_ != 0);
+  } else {
+    io_uring_sq& sq = ring_.sq;
+    io_uring_cq& cq = ring_.cq;
+    ::munmap(sq.sqes, std::size_t{sq.ring_entries} * sizeof(io_uring_sqe));
+    if (cq.ring_ptr != nullptr && cq.ring_ptr != sq.ring_ptr) ::munmap(cq.ring_ptr, cq.ring_sz);
+    ::munmap(sq.ring_ptr, sq.ring_sz);
+  }
+  ring_ = io_uring{};
+  ring_.ring_fd = -1;
+}
+
+Ring::~Ring() { teardown(); }
 
 io_uring_sqe* Ring::get_sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -251,15 +443,21 @@ void Ring::submit_pending(bool wait) {
 }
 
 unsigned Ring::reap() {
+  // The CQ read directly (liburing 2.3's io_uring_peek_cqe is an out-of-line
+  // call even when the CQ is empty, which it is at most loop iterations).
+  io_uring_cq& cq = ring_.cq;
   unsigned n = 0;
-  io_uring_cqe* cqe;
-  // Advance past each CQE before dispatching it, so that a completion that
-  // prepares new SQEs (and thereby may reap) never sees a CQE twice.
-  while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
-    const std::uint64_t data = cqe->user_data;
-    const int res = cqe->res;
-    const unsigned flags = cqe->flags;
-    io_uring_cq_advance(&ring_, 1);
+  for (;;) {
+    // Re-read both each time: a completion may reap (nested) and move head.
+    const unsigned head = *cq.khead;  // ours: only this thread moves it
+    if (head == io_uring_smp_load_acquire(cq.ktail)) return n;
+    const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
+    const std::uint64_t data = cqe.user_data;
+    const int res = cqe.res;
+    const unsigned flags = cqe.flags;
+    // Advance past the CQE before dispatching it, so that a completion that
+    // prepares new SQEs (and thereby may reap) never sees it twice.
+    io_uring_smp_store_release(cq.khead, head + 1);
     --in_flight_;
     ++n;
     if (data != 0) {
@@ -267,7 +465,6 @@ unsigned Ring::reap() {
       c->complete(c, res, flags);
     }
   }
-  return n;
 }
 
 std::string Ring::describe_flags(unsigned flags) {
@@ -278,6 +475,7 @@ std::string Ring::describe_flags(unsigned flags) {
       {IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER"}, {IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"},
       {IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN"},   {IORING_SETUP_TASKRUN_FLAG, "TASKRUN_FLAG"},
       {IORING_SETUP_SUBMIT_ALL, "SUBMIT_ALL"},       {IORING_SETUP_CQSIZE, "CQSIZE"},
+      {kSetupNoMmap, "NO_MMAP"},                     {kSetupNoSqArray, "NO_SQARRAY"},
   };
   std::string out;
   for (const auto& n : kNames) {
@@ -288,5 +486,11 @@ std::string Ring::describe_flags(unsigned flags) {
   }
   return out.empty() ? "none" : out;
 }
+
+namespace testing {
+void simulate_refused_setup_flags(unsigned flags) noexcept {
+  g_simulated_refusals.store(flags, std::memory_order_relaxed);
+}
+}  // namespace testing
 
 }  // namespace aio::uring

@@ -25,6 +25,13 @@ struct LoopOptions {
     plain,        ///< neither
   };
 
+  /// Whether an optional io_uring setup flag is used.
+  enum class Feature : unsigned char {
+    automatic,  ///< when the running kernel accepts it, silently without it otherwise
+    required,   ///< always: a kernel that refuses it makes the constructor throw (EINVAL)
+    disabled,   ///< never
+  };
+
   /// The ring's submission queue size (1..32768). A full queue is flushed,
   /// never an error, so this bounds only how much one submit carries.
   unsigned entries = 256;
@@ -32,6 +39,14 @@ struct LoopOptions {
   /// kept by the kernel (IORING_FEAT_NODROP) and delivered later.
   unsigned cq_entries = 0;
   TaskRun taskrun = TaskRun::automatic;
+  /// IORING_SETUP_NO_MMAP (Linux 6.5): the loop provides the ring's memory,
+  /// from a per-thread cache reused from loop to loop (one 2 MiB block,
+  /// a transparent huge page where available), instead of the kernel
+  /// allocating it and the loop mmap()ing it: the cheapest setup and teardown.
+  Feature no_mmap = Feature::automatic;
+  /// IORING_SETUP_NO_SQARRAY (Linux 6.6): the kernel takes SQEs in ring
+  /// order, without the SQ index array.
+  Feature no_sqarray = Feature::automatic;
   /// Debug mode; unset: on when the environment variable AIO_DEBUG is 1.
   std::optional<bool> debug;
 };

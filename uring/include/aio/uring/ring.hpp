@@ -5,12 +5,18 @@
 
 #include <liburing.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "aio/uring/completion.hpp"
 
 namespace aio::uring {
+
+// Setup flags newer than liburing 2.3's headers (values from the kernel's
+// include/uapi/linux/io_uring.h).
+inline constexpr unsigned kSetupNoMmap = 1U << 14;     ///< IORING_SETUP_NO_MMAP, Linux 6.5
+inline constexpr unsigned kSetupNoSqArray = 1U << 16;  ///< IORING_SETUP_NO_SQARRAY, Linux 6.6
 
 /// How the kernel runs completion work for this ring.
 enum class TaskRun : std::uint8_t {
@@ -20,11 +26,37 @@ enum class TaskRun : std::uint8_t {
   plain,        ///< none of the above
 };
 
+/// Whether an optional setup flag is used.
+enum class Feature : std::uint8_t {
+  automatic,  ///< when the running kernel accepts it, silently without it otherwise
+  required,   ///< always: a kernel that refuses it is a setup error (EINVAL)
+  disabled,   ///< never
+};
+
 struct RingOptions {
   unsigned entries = 256;   ///< submission queue size (1..32768)
   unsigned cq_entries = 0;  ///< completion queue size; 0: 4 × entries
   TaskRun taskrun = TaskRun::automatic;
+  /// IORING_SETUP_NO_MMAP: the ring's memory (SQEs, heads and tails, CQEs)
+  /// comes from a per-thread arena that is reused from ring to ring, instead
+  /// of being allocated by the kernel and mmap()ed at every setup.
+  Feature no_mmap = Feature::automatic;
+  /// IORING_SETUP_NO_SQARRAY: the kernel takes SQEs in ring order, without
+  /// the SQ index array.
+  Feature no_sqarray = Feature::automatic;
 };
+
+namespace detail {
+class Arena;
+/// Ring memory given to the kernel (IORING_SETUP_NO_MMAP); see ring_memory.hpp.
+struct RingMemory {
+  char* sqes = nullptr;   // the SQE array
+  char* rings = nullptr;  // struct io_rings: heads, tails, flags, CQEs, SQ array
+  std::size_t sqe_bytes = 0;
+  std::size_t ring_bytes = 0;
+  Arena* arena = nullptr;  // null: one mapping of its own, sqes then rings
+};
+}  // namespace detail
 
 /// One io_uring instance.
 ///
@@ -39,8 +71,9 @@ class Ring {
  public:
   /// Throws: `std::system_error` naming the cause when the ring cannot be
   /// created (io_uring missing: ENOSYS; disabled by sysctl or seccomp: EPERM;
-  /// out of memory or locked-memory limit: ENOMEM; bad sizes: EINVAL) or when
-  /// the running kernel lacks an operation the runtime needs (EOPNOTSUPP).
+  /// out of memory or locked-memory limit: ENOMEM; bad sizes, or a
+  /// `Feature::required` flag the kernel refuses: EINVAL) or when the running
+  /// kernel lacks an operation the runtime needs (EOPNOTSUPP).
   explicit Ring(const RingOptions& options = {});
   ~Ring();
   Ring(const Ring&) = delete;
@@ -81,6 +114,8 @@ class Ring {
   bool cq_ready() const noexcept;
 
   unsigned setup_flags() const noexcept { return ring_.flags; }
+  /// True when the ring's memory is the application's (IORING_SETUP_NO_MMAP).
+  bool user_memory() const noexcept { return memory_.sqes != nullptr; }
   unsigned sq_entries() const noexcept { return ring_.sq.ring_entries; }
   unsigned cq_entries() const noexcept { return ring_.cq.ring_entries; }
   /// "SINGLE_ISSUER|DEFER_TASKRUN|..." for the flags this ring was set up with.
@@ -89,9 +124,21 @@ class Ring {
  private:
   io_uring_sqe* get_sqe();
   void submit_pending(bool wait);
+  /// One io_uring_setup attempt with exactly `flags`; on success the ring is
+  /// mapped and 0 returned, otherwise the errno (nothing left to undo).
+  int try_setup(unsigned entries, unsigned cq_entries, unsigned flags);
+  void teardown() noexcept;
 
   io_uring ring_{};
+  detail::RingMemory memory_;  // IORING_SETUP_NO_MMAP only
   std::uint64_t in_flight_ = 0;
 };
+
+namespace testing {
+/// For tests only: the setup flags among `flags` that every later ring
+/// setup of this process treats as refused by the kernel (EINVAL), as an
+/// older kernel would. 0 (the default) simulates nothing.
+void simulate_refused_setup_flags(unsigned flags) noexcept;
+}  // namespace testing
 
 }  // namespace aio::uring

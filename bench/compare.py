@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""aio next to Python asyncio and uvloop, on the workloads of ../shared/BENCH.md.
+
+One command, after `cmake --preset release && cmake --build --preset release`:
+
+    /usr/bin/python3 bench/compare.py            # from the repository root
+
+It runs aio's Google Benchmark programs (build/release/bench/aio_bench and
+aio_bench_fanout, one sleep_fanout N per process), then the same workloads
+written for Python (bench/py/workloads.py) under asyncio and, when the Python
+running this script can import it, uvloop; each `--runs` times, in one run of
+this script, and prints one Markdown table of the medians: workload, aio,
+asyncio, uvloop, and the ratios asyncio/aio and uvloop/aio (every figure is a
+time, a lateness or a size: a ratio above 1 means aio is that many times
+faster, or smaller). Then the loop_create_close setup variants of aio.
+
+Python runs one workload per process, at the same N as aio unless --py-scale
+divides it (per-item figures stay comparable; the table says so).
+
+sleep_fanout is reported twice: "first run of the process", which also pays
+the first touch of the memory it needs (page faults), and "warm", the runs
+after it in the same process (aio: Google Benchmark's further iterations;
+Python: one more run at N = 100,000, none at 1,000,000 — minutes).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# One row per figure: (label, aio benchmark name, aio counter, python workload,
+# python N, python figure, unit, scale applied to both figures for display,
+# whether the figure is per item (comparable when Python's N is scaled)).
+ROWS = [
+    ("loop_create_close (create + close)", "loop_create_close", "total_ns",
+     "loop_create_close", 20_000, "total_ns", "µs", 1e-3, True),
+    ("  create", "loop_create_close", "create_ns",
+     "loop_create_close", 20_000, "create_ns", "µs", 1e-3, True),
+    ("  close", "loop_create_close", "close_ns",
+     "loop_create_close", 20_000, "close_ns", "µs", 1e-3, True),
+    ("loop_run_noop", "loop_run_noop", "ns_per_run",
+     "loop_run_noop", 5_000, "ns_per_run", "µs/run", 1e-3, True),
+    ("spawn_gather/100000", "spawn_gather/100000", "ns_per_task",
+     "spawn_gather", 100_000, "ns_per_task", "ns/task", 1, True),
+    ("sleep_fanout/100000 wall (warm)", "sleep_fanout/100000", "wall_ms",
+     "sleep_fanout", 100_000, "wall_ms", "ms", 1, False),
+    ("  wall, first run of the process", "sleep_fanout/100000", "first_wall_ms",
+     "sleep_fanout", 100_000, "first_wall_ms", "ms", 1, False),
+    ("  lateness p50", "sleep_fanout/100000", "lateness_p50_ms",
+     "sleep_fanout", 100_000, "lateness_p50_ms", "ms", 1, False),
+    ("  lateness p99", "sleep_fanout/100000", "lateness_p99_ms",
+     "sleep_fanout", 100_000, "lateness_p99_ms", "ms", 1, False),
+    ("  lateness p99, first run", "sleep_fanout/100000", "first_lateness_p99_ms",
+     "sleep_fanout", 100_000, "first_lateness_p99_ms", "ms", 1, False),
+    ("  peak RSS", "sleep_fanout/100000", "peak_rss_MB",
+     "sleep_fanout", 100_000, "peak_rss_MB", "MB", 1, False),
+    ("sleep_fanout/1000000 wall (warm; Python: its one run)", "sleep_fanout/1000000", "wall_ms",
+     "sleep_fanout", 1_000_000, "wall_ms", "ms", 1, False),
+    ("  wall, first run of the process", "sleep_fanout/1000000", "first_wall_ms",
+     "sleep_fanout", 1_000_000, "first_wall_ms", "ms", 1, False),
+    ("  lateness p99 (warm; Python: its one run)", "sleep_fanout/1000000", "lateness_p99_ms",
+     "sleep_fanout", 1_000_000, "lateness_p99_ms", "ms", 1, False),
+    ("  peak RSS per task", "sleep_fanout/1000000", "peak_rss_B_per_task",
+     "sleep_fanout", 1_000_000, "peak_rss_B_per_task", "B/task", 1, True),
+    ("yield_pingpong", "yield_pingpong", "ns_per_switch",
+     "yield_pingpong", 1_000_000, "ns_per_switch", "ns/switch", 1, True),
+    ("queue_pipeline", "queue_pipeline", "ns_per_item",
+     "queue_pipeline", 1_000_000, "ns_per_item", "ns/item", 1, True),
+    ("wait_for_timeout/10000 wall", "wait_for_timeout/10000", "wall_ms",
+     "wait_for_timeout", 10_000, "wall_ms", "ms", 1, False),
+    ("wait_for_fast/100000", "wait_for_fast/100000", "ns_per_wait_for",
+     "wait_for_fast", 100_000, "ns_per_wait_for", "ns/wait_for", 1, True),
+    ("cancel_sleepers/100000", "cancel_sleepers/100000", "ns_per_cancel",
+     "cancel_sleepers", 100_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("cancel_sleepers/1000", "cancel_sleepers/1000", "ns_per_cancel",
+     "cancel_sleepers", 1_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("cancel_sleepers/10000", "cancel_sleepers/10000", "ns_per_cancel",
+     "cancel_sleepers", 10_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("cancel_reverse/1000", "cancel_reverse/1000", "ns_per_cancel",
+     "cancel_reverse", 1_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("cancel_reverse/10000", "cancel_reverse/10000", "ns_per_cancel",
+     "cancel_reverse", 10_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("cancel_reverse/100000", "cancel_reverse/100000", "ns_per_cancel",
+     "cancel_reverse", 100_000, "ns_per_cancel", "ns/cancel", 1, True),
+]
+
+FANOUT_NS = (100_000, 1_000_000)
+
+
+def clean_name(name):
+    """The BENCH.md name: without Google Benchmark's /iterations:N and /real_time."""
+    return re.sub(r"/(iterations:\d+|real_time)", "", name)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_json(cmd, timeout):
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=timeout, text=True).stdout
+    return json.loads(out)
+
+
+def aio_run(build, run_index):
+    """One run of aio's benchmarks: {benchmark name: counters}."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = [([os.path.join(build, "bench", "aio_bench")], "aio_bench")]
+        for n in FANOUT_NS:
+            # Enough time for warm runs after the first (cold) one: 1M takes 0.4-2 s a run.
+            jobs.append(([os.path.join(build, "bench", "aio_bench_fanout"), f"--benchmark_filter=^sleep_fanout/{n}$",
+                          f"--benchmark_min_time={0.5 if n < 1_000_000 else 4}"], f"sleep_fanout/{n}"))
+        for cmd, what in jobs:
+            log(f"[run {run_index}] aio: {what}")
+            out = os.path.join(tmp, "out.json")
+            subprocess.run(cmd + ["--benchmark_format=console", f"--benchmark_out={out}",
+                                  "--benchmark_out_format=json"],
+                           check=True, stdout=subprocess.DEVNULL, timeout=1800)
+            with open(out) as f:
+                data = json.load(f)
+            for b in data["benchmarks"]:
+                results[clean_name(b["name"])] = b
+    return results
+
+
+def py_run(python, loop, workload, n, run_index):
+    log(f"[run {run_index}] {loop}: {workload}/{n}")
+    return run_json([python, os.path.join(HERE, "py", "workloads.py"), "--loop", loop,
+                     "--workload", workload, "--n", str(n)], timeout=3600)["figures"]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, scale=1):
+    if v is None:
+        return "–"
+    v *= scale
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def ratio(peer, ours):
+    if peer is None or ours is None or ours == 0:
+        return "–"
+    return f"{peer / ours:,.1f}×"
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"Linux {platform.release()}, {os.cpu_count()} × {cpu}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="aio's CMake build directory")
+    ap.add_argument("--runs", type=int, default=3, help="runs of everything; the table shows medians (default 3)")
+    ap.add_argument("--py-runs-1m", type=int, default=1,
+                    help="runs of Python's sleep_fanout/1000000, minutes each (default 1)")
+    ap.add_argument("--py-scale", type=int, default=1,
+                    help="divide Python's N by this for workloads with N >= 100000 (per-item figures only)")
+    ap.add_argument("--python", default=sys.executable, help="the Python to run asyncio and uvloop with")
+    ap.add_argument("--no-python", action="store_true", help="aio only")
+    ap.add_argument("--json", help="also write every measurement to this file")
+    args = ap.parse_args()
+
+    loops = []
+    if not args.no_python:
+        loops.append("asyncio")
+        probe = subprocess.run([args.python, "-c", "import uvloop"], capture_output=True)
+        if probe.returncode == 0:
+            loops.append("uvloop")
+        else:
+            log(f"uvloop is not importable by {args.python}: its column stays empty")
+
+    start = time.time()
+    load_before = os.getloadavg()
+    aio_runs = [aio_run(args.build, i + 1) for i in range(args.runs)]
+
+    # Python: every (workload, N) once per run, one process each.
+    wanted = sorted({(r[3], r[4]) for r in ROWS})
+    py = {loop: {} for loop in loops}
+    for loop in loops:
+        for workload, n in wanted:
+            pn = n // args.py_scale if n >= 100_000 else n
+            runs = args.py_runs_1m if n >= 1_000_000 and workload == "sleep_fanout" else args.runs
+            py[loop][(workload, n)] = (pn, [py_run(args.python, loop, workload, pn, i + 1) for i in range(runs)])
+    load_after = os.getloadavg()
+
+    def aio_figure(name, counter):
+        return median([r[name].get(counter) if name in r else None for r in aio_runs])
+
+    def py_figure(loop, workload, n, figure):
+        if loop not in py:
+            return None, n, 0
+        pn, runs = py[loop][(workload, n)]
+        return median([r.get(figure) for r in runs]), pn, len(runs)
+
+    lines = []
+    lines.append(f"Machine: {machine()}; load average {load_before[0]:.2f} at the start, "
+                 f"{load_after[0]:.2f} at the end; {time.time() - start:.0f} s in all.")
+    pyver = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
+                           capture_output=True, text=True).stdout.strip() if loops else "-"
+    uv = ""
+    if "uvloop" in loops:
+        uv = subprocess.run([args.python, "-c", "import uvloop; print(uvloop.__version__)"],
+                            capture_output=True, text=True).stdout.strip()
+    lines.append(f"aio: medians of {args.runs} runs. Python {pyver} asyncio"
+                 + (f", uvloop {uv}" if uv else "") + f": medians of {args.runs} runs "
+                 f"({args.py_runs_1m} for sleep_fanout/1000000).")
+    lines.append("")
+    lines.append("| workload | unit | aio | asyncio | uvloop | asyncio/aio | uvloop/aio |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|")
+    notes = set()
+    for label, name, counter, workload, n, figure, unit, scale, per_item in ROWS:
+        ours = aio_figure(name, counter)
+        cells = []
+        peers = []
+        for loop in ("asyncio", "uvloop"):
+            v, pn, runs = py_figure(loop, workload, n, figure)
+            peers.append(v)
+            mark = ""
+            if v is not None and pn != n:
+                mark = f" (N={pn:,})"
+                notes.add("(N=…): Python ran a smaller N; only per-item figures compare.")
+            cells.append(fmt(v, scale) + mark)
+        ours_cell = fmt(ours, scale)
+        if ours is None:
+            ours_cell = "not built"
+            notes.add("not built: the runtime this was built from has no aio::Queue / aio::wait_for yet.")
+        lines.append(f"| {label} | {unit} | {ours_cell} | {cells[0]} | {cells[1]} | "
+                     f"{ratio(peers[0], ours)} | {ratio(peers[1], ours)} |")
+    for note in sorted(notes):
+        lines.append("")
+        lines.append(note)
+
+    flat = []
+    for n in (1_000, 10_000, 100_000):
+        rev, fwd = aio_figure(f"cancel_reverse/{n}", "ns_per_cancel"), aio_figure(f"cancel_sleepers/{n}", "ns_per_cancel")
+        if rev and fwd:
+            flat.append(f"{rev / fwd:.2f} at N = {n:,}")
+    if flat:
+        lines.append("")
+        lines.append("aio cancel_reverse/N ÷ cancel_sleepers/N (newest first ÷ oldest first): " + ", ".join(flat) + ".")
+
+    # aio's ring setup variants
+    lines.append("")
+    lines.append("aio loop_create_close by ring setup (medians; µs per loop; flags as the kernel accepted them):")
+    lines.append("")
+    lines.append("| variant | create | close | total | io_uring setup flags |")
+    lines.append("|---|---:|---:|---:|---|")
+    names = [k for k in aio_runs[0] if k.startswith(("loop_create_close", "ring_create_close"))]
+    for name in names:
+        lines.append(f"| {name} | {fmt(aio_figure(name, 'create_ns'), 1e-3)} | "
+                     f"{fmt(aio_figure(name, 'close_ns'), 1e-3)} | {fmt(aio_figure(name, 'total_ns'), 1e-3)} | "
+                     f"{aio_runs[0][name].get('label', '').replace('|', ' ')} |")
+
+    print("\n".join(lines))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"aio": aio_runs, "python": {loop: {f"{w}/{n}": v for (w, n), v in d.items()}
+                                                   for loop, d in py.items()}}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
