@@ -23,17 +23,24 @@ struct PromiseBase {
   TaskBase* root = nullptr;              // set when this frame is the root of a task
   std::exception_ptr exception;
   bool exception_is_cancel = false;
+  bool completed = false;  // the body ended (returned, threw, or failed through FailAwaiter)
+
+  /// The body is over: hand control to the awaiting coroutine, or end the
+  /// task (which frees this frame).
+  void complete() noexcept {
+    completed = true;
+    if (root != nullptr) {
+      root->finish_root();
+    } else {
+      tls_next_resume = continuation;
+    }
+  }
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
-      PromiseBase& p = h.promise();
-      if (p.root != nullptr) {
-        p.root->finish_root();  // frees this frame
-      } else {
-        tls_next_resume = p.continuation;
-      }
+      h.promise().complete();
     }
     void await_resume() const noexcept {}
   };
@@ -48,6 +55,35 @@ struct PromiseBase {
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
 };
+
+/// `co_await fail(e)` ends the current coroutine with the exception `e`, as
+/// if its body had thrown it, but without throwing: the awaiting coroutine
+/// gets `e` from its co_await. An exception costs an unwinding (about 1.3 µs
+/// here) per frame it is thrown through; this saves one where the runtime
+/// only passes a failure on. The frame stays suspended at this point until
+/// its owner destroys it, which then destroys the locals still in scope.
+class FailAwaiter {
+ public:
+  // Not an aggregate: g++ 12 may destroy a co_awaited aggregate temporary twice.
+  explicit FailAwaiter(std::exception_ptr e) noexcept : error(std::move(e)) {}
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) noexcept {
+    PromiseBase& p = h.promise();
+    p.exception = std::move(error);
+    p.exception_is_cancel = false;
+    p.complete();
+  }
+  [[noreturn]] void await_resume() const noexcept { std::terminate(); }  // never resumed
+
+ private:
+  std::exception_ptr error;
+};
+
+inline FailAwaiter fail(std::exception_ptr e) noexcept { return FailAwaiter{std::move(e)}; }
+
+/// The runtime's access to a Task's frame.
+struct TaskAccess;
 
 template <class T>
 struct Promise final : PromiseBase {
@@ -119,7 +155,7 @@ class [[nodiscard]] Task {
     explicit Awaiter(handle_type h) noexcept : h_(h) {}
     bool await_ready() const {
       if (!h_) throw InvalidStateError("aio::Task: awaiting an empty Task");
-      if (h_.done()) throw RuntimeError("aio::Task: cannot reuse an already awaited Task");
+      if (h_.promise().completed) throw RuntimeError("aio::Task: cannot reuse an already awaited Task");
       return false;
     }
     void await_suspend(std::coroutine_handle<> awaiting) const noexcept {
@@ -139,6 +175,7 @@ class [[nodiscard]] Task {
   handle_type release() noexcept { return std::exchange(h_, {}); }
 
  private:
+  friend struct detail::TaskAccess;
   void reset() noexcept {
     if (h_) h_.destroy();
     h_ = {};
@@ -148,6 +185,29 @@ class [[nodiscard]] Task {
 };
 
 namespace detail {
+
+struct TaskAccess {
+  /// Awaits `t` inline like `co_await t`, but leaves its outcome in the
+  /// promise (no rethrow): inspect it with cancelled() and take it with result().
+  template <class T>
+  static auto settle(Task<T>& t) {
+    struct Settle : Task<T>::Awaiter {
+      using Task<T>::Awaiter::Awaiter;
+      void await_resume() const noexcept {}
+    };
+    return Settle{t.h_};
+  }
+  /// The body ended by letting a CancelledError escape.
+  template <class T>
+  static bool cancelled(const Task<T>& t) noexcept {
+    return t.h_.promise().exception && t.h_.promise().exception_is_cancel;
+  }
+  template <class T>
+  static T result(Task<T>& t) {
+    return t.h_.promise().take_result();
+  }
+};
+
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
   return Task<T>{std::coroutine_handle<Promise<T>>::from_promise(*this)};

@@ -88,28 +88,42 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
   TaskBase& task = current_task();
   const int cancelling = task.cancelling();
   TimeoutTimer timer(task, LoopCore::now() + timeout_ns);
-  std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
-  std::exception_ptr error;
-  bool cancelled = false;
-  try {
-    if constexpr (std::is_void_v<R>) {
-      co_await std::forward<A>(aw);
-      result.emplace(true);
-    } else {
-      result.emplace(co_await std::forward<A>(aw));
-    }
-  } catch (const CancelledError&) {
-    cancelled = true;
-    error = std::current_exception();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  timer.disarm();
-  // Our own cancellation became a TimeoutError only if no other one is
+  // Our own cancellation becomes a TimeoutError only if no other one is
   // pending on the task: an outside cancel is never lost or converted.
-  if (timer.expired() && task.uncancel() <= cancelling && cancelled) throw TimeoutError();
-  if (error) std::rethrow_exception(error);
-  if constexpr (!std::is_void_v<R>) co_return std::move(*result);
+  // The TimeoutError ends this coroutine through fail(), not a throw, and an
+  // inner Task's CancelledError is inspected, not rethrown: a timeout costs
+  // the unwinding in the inner and the one in our caller, no more.
+  if constexpr (is_task_v<std::remove_cvref_t<A>>) {
+    co_await TaskAccess::settle(aw);
+    timer.disarm();
+    if (timer.expired() && task.uncancel() <= cancelling && TaskAccess::cancelled(aw)) {
+      co_await fail(std::make_exception_ptr(TimeoutError()));
+    }
+    co_return TaskAccess::result(aw);
+  } else {
+    std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+    std::exception_ptr error;
+    bool cancelled = false;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        co_await std::forward<A>(aw);
+        result.emplace(true);
+      } else {
+        result.emplace(co_await std::forward<A>(aw));
+      }
+    } catch (const CancelledError&) {
+      cancelled = true;
+      error = std::current_exception();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    timer.disarm();
+    if (timer.expired() && task.uncancel() <= cancelling && cancelled) {
+      co_await fail(std::make_exception_ptr(TimeoutError()));
+    }
+    if (error) co_await fail(std::move(error));
+    if constexpr (!std::is_void_v<R>) co_return std::move(*result);
+  }
 }
 
 }  // namespace detail
