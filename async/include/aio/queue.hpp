@@ -22,36 +22,26 @@ namespace detail {
 // getter that was handed it and then cancelled goes: it was put before every
 // item stored since (it was handed over because the queue was empty).
 
-template <class T>
-class FifoStorage {
+/// FIFO (Queue) or LIFO (LifoQueue) storage. The given-back item is the
+/// oldest either way: it goes to the front, which a FIFO pops first and a
+/// LIFO last.
+template <class T, bool Lifo>
+class DequeStorage {
  public:
   bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
   void push(T&& x) { items_.push_back(std::move(x)); }
   T pop() {
-    T x = std::move(items_.front());
-    items_.pop_front();
+    T& next = Lifo ? items_.back() : items_.front();
+    T x = std::move(next);
+    if constexpr (Lifo) {
+      items_.pop_back();
+    } else {
+      items_.pop_front();
+    }
     return x;
   }
-  void give_back(T&& x) { items_.push_front(std::move(x)); }  // the oldest: out first
-  void clear() noexcept { items_.clear(); }
-
- private:
-  std::deque<T> items_;
-};
-
-template <class T>
-class LifoStorage {
- public:
-  bool empty() const noexcept { return items_.empty(); }
-  std::size_t size() const noexcept { return items_.size(); }
-  void push(T&& x) { items_.push_back(std::move(x)); }
-  T pop() {
-    T x = std::move(items_.back());
-    items_.pop_back();
-    return x;
-  }
-  void give_back(T&& x) { items_.push_front(std::move(x)); }  // the oldest: out last
+  void give_back(T&& x) { items_.push_front(std::move(x)); }
   void clear() noexcept { items_.clear(); }
 
  private:
@@ -320,18 +310,18 @@ class BasicQueue {
 /// are queued. Items may be move-only. Waiting getters and putters are served
 /// first come, first served. Not thread-safe: use it from its loop's thread.
 template <class T>
-class Queue : public detail::BasicQueue<T, detail::FifoStorage<T>> {
+class Queue : public detail::BasicQueue<T, detail::DequeStorage<T, false>> {
  public:
   explicit Queue(std::size_t maxsize = 0)
-      : detail::BasicQueue<T, detail::FifoStorage<T>>(maxsize, {}) {}
+      : detail::BasicQueue<T, detail::DequeStorage<T, false>>(maxsize, {}) {}
 };
 
 /// A last in, first out queue (asyncio.LifoQueue); otherwise as Queue.
 template <class T>
-class LifoQueue : public detail::BasicQueue<T, detail::LifoStorage<T>> {
+class LifoQueue : public detail::BasicQueue<T, detail::DequeStorage<T, true>> {
  public:
   explicit LifoQueue(std::size_t maxsize = 0)
-      : detail::BasicQueue<T, detail::LifoStorage<T>>(maxsize, {}) {}
+      : detail::BasicQueue<T, detail::DequeStorage<T, true>>(maxsize, {}) {}
 };
 
 /// A priority queue (asyncio.PriorityQueue): get() returns the smallest item
