@@ -3,57 +3,52 @@
 namespace aio::detail {
 
 GatherCore::GatherCore(std::size_t count, bool settled)
-    : count_(count), remaining_(count), settled_(settled) {
+    : slots_(count > 0 ? new Slot[count] : nullptr), count_(count), remaining_(count), settled_(settled) {
   Wait::cancel = &on_cancel;
+  DoneTarget::on_done = &on_child_done;
 }
 
 GatherCore::~GatherCore() {
-  if (children_ == nullptr) return;
   for (std::size_t i = 0; i < count_; ++i) {
-    Child& c = children_[i];
-    if (c.linked()) {
-      // Left running after an early failure: as asyncio's gather does, its
-      // eventual exception counts as retrieved.
-      c.unlink();
-      c.task->mark_retrieved();
-    }
+    Slot& s = slots_[i];
+    if (s.task == nullptr) continue;  // the constructor failed before this child
+    if (s.node.linked()) s.node.unlink();
+    // asyncio's gather marks every child's exception retrieved, also of those
+    // it left running after an early failure.
+    s.task->mark_retrieved();
+    s.task->release();
   }
 }
 
-void GatherCore::attach(TaskBase* const* tasks) noexcept {
-  if (count_ == 0) return;
-  children_.reset(new Child[count_]);
-  for (std::size_t i = 0; i < count_; ++i) {
-    Child& c = children_[i];
-    c.owner = this;
-    c.task = tasks[i];
-    c.notify = &on_child_done;
-    if (c.task->done()) {
-      count_done(c.task);
-    } else {
-      c.task->add_done_waiter(&c);
+bool GatherCore::await_ready() noexcept {
+  if (!attached_) {
+    attached_ = true;
+    for (std::size_t i = 0; i < count_; ++i) {
+      Slot& s = slots_[i];
+      s.node.target = this;
+      if (s.task->done()) {
+        count_done(s.task);
+      } else {
+        s.task->add_done_waiter(&s.node);
+      }
     }
   }
+  return decided();
 }
 
 void GatherCore::count_done(TaskBase* task) noexcept {
   --remaining_;
-  // asyncio's gather calls exception() on every child that ends: only the
-  // first failure propagates (or, settled, all are returned), but none of
-  // them counts as never retrieved.
-  task->mark_retrieved();
   if (!settled_ && failed_ == nullptr && task->status() != TaskStatus::succeeded) failed_ = task;
 }
 
-void GatherCore::suspend(std::coroutine_handle<> h) {
+void GatherCore::await_suspend(std::coroutine_handle<> h) {
   waiter_ = &current_task();
   waiter_->park(h, this);
 }
 
-void GatherCore::on_child_done(DoneWaiter* w) noexcept {
-  auto* child = static_cast<Child*>(w);
-  GatherCore* self = child->owner;
-  self->count_done(child->task);
+void GatherCore::on_child_done(DoneTarget* target, TaskBase* finished) noexcept {
+  auto* self = static_cast<GatherCore*>(target);
+  self->count_done(finished);
   if (!self->woken_ && self->waiter_ != nullptr && self->decided()) {
     self->woken_ = true;
     self->waiter_->loop().schedule(self->waiter_);
@@ -67,7 +62,7 @@ void GatherCore::on_cancel(Wait* w) noexcept {
   self->cancel_requested_ = true;
   const std::string message = self->waiter_->cancel_message();
   for (std::size_t i = 0; i < self->count_; ++i) {
-    TaskBase* t = self->children_[i].task;
+    TaskBase* t = self->slots_[i].task;
     if (!t->done()) t->cancel(message);
   }
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <typeinfo>
+#include <utility>
 
 #include "aio/detail/loop_core.hpp"
 #include "aio/errors.hpp"
@@ -41,20 +42,14 @@ bool handling_cancelled_error() noexcept {
   return type != nullptr && *type == typeid(CancelledError);
 }
 
-TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Harvest harvest,
-                   Destroy destroy) noexcept
-    : frame_(frame),
-      loop_(&loop),
-      resume_point_(frame),
-      harvest_(harvest),
-      destroy_(destroy),
-      id_(loop.next_task_id()) {
-  Runnable::perform = &TaskBase::perform;
+TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Runnable::Perform perform) noexcept
+    : frame_(frame), loop_(&loop), resume_point_(frame), id_(static_cast<std::uint32_t>(loop.next_task_id())) {
+  Runnable::perform = perform;
 }
 
 bool TaskBase::cancel(std::string_view message) {
   if (done()) return false;
-  ++cancel_requests_;
+  if (cancel_requests_ < UINT16_MAX) ++cancel_requests_;
   if (!message.empty() || extra_ != nullptr) {
     if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
     extra_->cancel_message.assign(message);
@@ -86,7 +81,7 @@ void TaskBase::set_name(std::string name) {
   extra_->name = std::move(name);
 }
 
-void TaskBase::perform(Runnable* self, Action action) noexcept {
+void TaskBase::step_or_drop(Runnable* self, Action action) noexcept {
   // Dropped tasks are ended by LoopCore::close through the live list.
   if (action == Action::run) static_cast<TaskBase*>(self)->step();
 }
@@ -123,7 +118,7 @@ void TaskBase::step() noexcept {
 }
 
 void TaskBase::finish_root() noexcept {
-  harvest_(this);
+  perform(this, Action::harvest);
   std::coroutine_handle<> f = std::exchange(frame_, nullptr);
   f.destroy();
   complete();
@@ -135,7 +130,22 @@ void TaskBase::complete() noexcept {
   // task that fails after set_debug(true) is reported even if created before.
   if (status_ == TaskStatus::failed) report_unretrieved_ = loop_->debug;
   wait_ = nullptr;
-  while (DoneWaiter* w = done_waiters_.pop_front()) w->notify(w);
+  // The list is newest first: reverse it to tell the waiters in the order
+  // they came, marking every node unlinked before any target runs.
+  DoneWaiter* ordered = nullptr;
+  for (DoneWaiter* w = std::exchange(waiters_, nullptr); w != nullptr;) {
+    DoneWaiter* next = w->next;
+    w->next = ordered;
+    w->pprev = nullptr;
+    ordered = w;
+    w = next;
+  }
+  while (ordered != nullptr) {
+    DoneWaiter* w = ordered;
+    ordered = w->next;
+    w->next = nullptr;
+    w->target->on_done(w->target, this);
+  }
 }
 
 void TaskBase::abandon() noexcept {
@@ -146,7 +156,7 @@ void TaskBase::abandon() noexcept {
   }
   status_ = TaskStatus::cancelled;
   if (ListHook::linked()) ListHook::unlink();
-  done_waiters_.clear();  // their awaiters live in frames the loop destroys too
+  while (waiters_ != nullptr) waiters_->unlink();  // their awaiters live in frames the loop destroys too
 }
 
 void TaskBase::last_release() noexcept {
@@ -154,7 +164,7 @@ void TaskBase::last_release() noexcept {
     std::fprintf(stderr, "Task exception was never retrieved: <Task finished name=%s exception=%s>\n",
                  name().c_str(), describe(error_).c_str());
   }
-  destroy_(this);
+  perform(this, Action::destroy);
 }
 
 LoopCore& running_loop() {

@@ -4,8 +4,8 @@ namespace aio {
 
 TaskGroup::~TaskGroup() {
   // Only the loop's close() destroys a group with children left: unhook them.
-  for (auto& c : children_) {
-    if (c->linked()) c->unlink();
+  for (Child& c : children_) {
+    if (c.node.linked()) c.node.unlink();
   }
 }
 
@@ -15,26 +15,22 @@ void TaskGroup::check_open() const {
 }
 
 void TaskGroup::adopt(detail::TaskBase* child) {
-  auto node = std::make_unique<Child>();
-  node->group = this;
-  node->task = child;
-  node->notify = &on_child_done;
-  child->add_done_waiter(node.get());
-  children_.push_back(std::move(node));
+  Child& c = children_.emplace_back();
+  c.node.target = this;
+  c.task = child;
+  child->add_done_waiter(&c.node);
   ++running_;
 }
 
 void TaskGroup::abort() noexcept {
   aborting_ = true;
-  for (auto& c : children_) {
-    if (!c->task->done()) c->task->cancel({});
+  for (Child& c : children_) {
+    if (!c.task->done()) c.task->cancel({});
   }
 }
 
-void TaskGroup::on_child_done(detail::DoneWaiter* w) noexcept {
-  auto* child = static_cast<Child*>(w);
-  TaskGroup& g = *child->group;
-  detail::TaskBase* t = child->task;
+void TaskGroup::on_child_done(detail::DoneTarget* self, detail::TaskBase* t) noexcept {
+  TaskGroup& g = *static_cast<TaskGroup*>(self);
   --g.running_;
   if (t->status() == detail::TaskStatus::failed) {
     t->mark_retrieved();

@@ -5,15 +5,15 @@ namespace aio::detail {
 std::int64_t TimerHeap::earliest() const noexcept {
   // The run's ends never hold tombstones (run_trim), so its front is live.
   if (run_empty()) return heap_.front().deadline;
-  if (heap_.empty()) return run_at(run_head_).deadline;
-  const Entry& a = run_at(run_head_);
+  if (heap_.empty()) return run_.front().deadline;
+  const Entry& a = run_.front();
   return before(a, heap_.front()) ? a.deadline : heap_.front().deadline;
 }
 
 void TimerHeap::push(TimerNode* node) {
   Entry e{node->deadline, next_seq_++, node};
   ++live_;
-  if (run_empty() || run_at(run_tail_ - 1).deadline <= e.deadline) {
+  if (run_empty() || run_.back().deadline <= e.deadline) {
     run_push(e);
     return;
   }
@@ -23,21 +23,17 @@ void TimerHeap::push(TimerNode* node) {
 }
 
 void TimerHeap::run_push(const Entry& e) {
-  const std::uint32_t count = run_tail_ - run_head_;
-  if (count == run_.size()) {
-    // Grow the ring, keeping absolute positions (and so the nodes' indices) valid.
-    std::vector<Entry> bigger(run_.empty() ? 64 : run_.size() * 2);
-    for (std::uint32_t p = run_head_; p != run_tail_; ++p) bigger[p & (bigger.size() - 1)] = run_at(p);
-    run_.swap(bigger);
-  }
+  run_.push_back(e);
   e.node->where = TimerNode::Where::run;
-  e.node->index = run_tail_;
-  run_at(run_tail_++) = e;
+  e.node->index = run_base_ + static_cast<std::uint32_t>(run_.size() - 1);
 }
 
 void TimerHeap::run_trim() noexcept {
-  while (!run_empty() && run_at(run_head_).node == nullptr) ++run_head_;
-  while (!run_empty() && run_at(run_tail_ - 1).node == nullptr) --run_tail_;
+  while (!run_.empty() && run_.front().node == nullptr) {
+    run_.pop_front();
+    ++run_base_;
+  }
+  while (!run_.empty() && run_.back().node == nullptr) run_.pop_back();
 }
 
 void TimerHeap::remove(TimerNode* node) noexcept {
@@ -54,13 +50,14 @@ void TimerHeap::remove(TimerNode* node) noexcept {
 
 TimerNode* TimerHeap::pop_due(std::int64_t now) noexcept {
   if (live_ == 0) return nullptr;
-  const bool from_run = !run_empty() && (heap_.empty() || before(run_at(run_head_), heap_.front()));
+  const bool from_run = !run_empty() && (heap_.empty() || before(run_.front(), heap_.front()));
   TimerNode* node;
   if (from_run) {
-    const Entry& e = run_at(run_head_);
+    const Entry& e = run_.front();
     if (e.deadline > now) return nullptr;
     node = e.node;
-    ++run_head_;
+    run_.pop_front();
+    ++run_base_;
     run_trim();
   } else {
     if (heap_.front().deadline > now) return nullptr;

@@ -21,38 +21,46 @@ namespace detail {
 
 /// Waits for a set of tasks: counts those still running and wakes the
 /// awaiting task once the gather is decided (all done, or, unless settled,
-/// the first failure). The tasks are kept alive by the typed owner.
-class GatherCore : Wait {
+/// the first failure). It holds a reference on each child; a child it made
+/// itself (from a Task) is "owned": its result is moved out, while a task
+/// the caller passed in keeps its result for the caller.
+class GatherCore : Wait, DoneTarget {
  public:
   GatherCore(std::size_t count, bool settled);
   GatherCore(const GatherCore&) = delete;
   GatherCore& operator=(const GatherCore&) = delete;
-  ~GatherCore();  // detaches from children still running; they go on
+  ~GatherCore();  // detaches from children still running (they go on) and drops its references
 
-  /// Links the gather to its children (once, at the first await_ready).
-  void attach(TaskBase* const* tasks) noexcept;
-  bool attached() const noexcept { return children_ != nullptr || count_ == 0; }
-  bool decided() const noexcept { return remaining_ == 0 || (!settled_ && failed_ != nullptr); }
-  void suspend(std::coroutine_handle<> h);
+  /// Sets child `i`, adopting one reference of `task`.
+  void set(std::size_t i, TaskBase* task) noexcept { slots_[i].task = task; }
+  TaskBase* task(std::size_t i) const noexcept { return slots_[i].task; }
+  std::size_t size() const noexcept { return count_; }
+
+  /// Links the gather to its children (done once, by the first await_ready)
+  /// and tells whether it is decided already.
+  bool await_ready() noexcept;
+  void await_suspend(std::coroutine_handle<> h);
   /// After the wake-up: throws CancelledError if the awaiting task was
   /// cancelled, or (unless settled) the first child's failure.
   void check();
 
  private:
-  struct Child : DoneWaiter {
-    GatherCore* owner;
-    TaskBase* task;
+  struct Slot {  // 32 bytes a child
+    DoneWaiter node;  // linked into the child's waiters; its target is this gather
+    TaskBase* task = nullptr;
   };
-  static void on_child_done(DoneWaiter* w) noexcept;
+  bool decided() const noexcept { return remaining_ == 0 || (!settled_ && failed_ != nullptr); }
+  static void on_child_done(DoneTarget* self, TaskBase* finished) noexcept;
   static void on_cancel(Wait* w) noexcept;
   void count_done(TaskBase* task) noexcept;
 
-  std::unique_ptr<Child[]> children_;
+  std::unique_ptr<Slot[]> slots_;
   std::size_t count_;
   std::size_t remaining_;
   TaskBase* waiter_ = nullptr;
   TaskBase* failed_ = nullptr;
   bool settled_;
+  bool attached_ = false;
   bool woken_ = false;
   bool cancel_requested_ = false;
 };
@@ -72,31 +80,33 @@ using gather_value_t = typename GatherArg<std::remove_cvref_t<A>>::value_type;
 template <class A>
 concept GatherAwaitable = requires { typename GatherArg<std::remove_cvref_t<A>>::value_type; };
 
-/// One child: its handle, and whether the gather made it (then its result is
-/// moved out; a task the caller passed in keeps its result for the caller).
+/// Child `i` of `core`, from a Task (a new task of the running loop, owned
+/// by the gather) or a TaskHandle (the caller's). Returns whether it is owned.
 template <class T>
-struct GatherChild {
-  TaskHandle<T> handle;
-  bool owned;
-};
-
-template <class T>
-GatherChild<T> to_child(Task<T>&& task) {
-  return {TaskHandle<T>(spawn(running_loop(), std::move(task), {})), true};
+bool set_child(GatherCore& core, std::size_t i, Task<T>&& task) {
+  core.set(i, spawn(running_loop(), std::move(task), {}));
+  return true;
 }
 template <class T>
-GatherChild<T> to_child(const TaskHandle<T>& handle) {
-  return {handle, false};
+bool set_child(GatherCore& core, std::size_t i, const TaskHandle<T>& handle) {
+  TaskState<T>* state = handle.state_ptr();
+  if (state == nullptr) throw InvalidStateError("aio::gather: empty TaskHandle");
+  state->add_ref();
+  core.set(i, state);
+  return false;
 }
 
+/// The result of child `i`: moved out of a task the gather owns; copied from
+/// a caller's task, which keeps it for its own handles (moved only if T
+/// cannot be copied).
 template <class T>
-VoidToUnit<T> take_value(GatherChild<T>& child) {
-  TaskState<T>& s = *child.handle.state_ptr();
+VoidToUnit<T> take_value(GatherCore& core, std::size_t i, bool owned) {
+  auto& s = *static_cast<TaskState<T>*>(core.task(i));
   if constexpr (std::is_void_v<T>) {
     s.take_result();
     return Void{};
   } else if constexpr (std::is_copy_constructible_v<T>) {
-    if (!child.owned) return s.result_ref();
+    if (!owned) return s.result_ref();
     return s.take_result();
   } else {
     return s.take_result();
@@ -104,21 +114,22 @@ VoidToUnit<T> take_value(GatherChild<T>& child) {
 }
 
 template <class T>
-Outcome<T> take_outcome(GatherChild<T>& child) {
-  return child.handle.state_ptr()->take_outcome();
+Outcome<T> take_outcome(GatherCore& core, std::size_t i) {
+  return static_cast<TaskState<T>*>(core.task(i))->take_outcome();
 }
 
 template <bool Settled, class... Ts>
 class GatherPack {
  public:
-  explicit GatherPack(GatherChild<Ts>... children)
-      : children_(std::move(children)...), core_(sizeof...(Ts), Settled) {}
-
-  bool await_ready() {
-    if (!core_.attached()) attach_all(std::index_sequence_for<Ts...>{});
-    return core_.decided();
+  /// Braces at the call site: the children become tasks left to right.
+  template <class... As>
+  explicit GatherPack(As&&... aws) : core_(sizeof...(Ts), Settled) {
+    std::size_t i = 0;
+    ((owned_[i] = set_child(core_, i, std::forward<As>(aws)), ++i), ...);
   }
-  void await_suspend(std::coroutine_handle<> h) { core_.suspend(h); }
+
+  bool await_ready() noexcept { return core_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h) { core_.await_suspend(h); }
   auto await_resume() {
     core_.check();
     return results(std::index_sequence_for<Ts...>{});
@@ -126,74 +137,52 @@ class GatherPack {
 
  private:
   template <std::size_t... I>
-  void attach_all(std::index_sequence<I...>) {
-    TaskBase* tasks[] = {std::get<I>(children_).handle.state_ptr()...};
-    core_.attach(tasks);
-  }
-  template <std::size_t... I>
   auto results(std::index_sequence<I...>) {
     if constexpr (Settled) {
-      return std::tuple<Outcome<Ts>...>{take_outcome(std::get<I>(children_))...};
+      return std::tuple<Outcome<Ts>...>{take_outcome<Ts>(core_, I)...};
     } else {
-      return std::tuple<VoidToUnit<Ts>...>{take_value(std::get<I>(children_))...};
+      return std::tuple<VoidToUnit<Ts>...>{take_value<Ts>(core_, I, owned_[I])...};
     }
   }
 
-  std::tuple<GatherChild<Ts>...> children_;  // declared before core_: outlives it
   GatherCore core_;
+  bool owned_[sizeof...(Ts)] = {};
 };
 
 template <bool Settled, class T>
 class GatherRange {
  public:
-  explicit GatherRange(std::vector<GatherChild<T>> children)
-      : children_(std::move(children)), core_(children_.size(), Settled) {}
-
-  bool await_ready() {
-    if (!core_.attached()) {
-      std::vector<TaskBase*> tasks;
-      tasks.reserve(children_.size());
-      for (auto& c : children_) tasks.push_back(c.handle.state_ptr());
-      core_.attach(tasks.data());
-    }
-    return core_.decided();
+  /// Takes the vector's buffer and frees it once the tasks exist: a
+  /// gather of a million tasks does not keep a million empty Tasks around.
+  explicit GatherRange(std::vector<Task<T>> tasks) : core_(tasks.size(), Settled), owned_(true) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) set_child(core_, i, std::move(tasks[i]));
   }
-  void await_suspend(std::coroutine_handle<> h) { core_.suspend(h); }
+  explicit GatherRange(const std::vector<TaskHandle<T>>& handles) : core_(handles.size(), Settled), owned_(false) {
+    for (std::size_t i = 0; i < handles.size(); ++i) set_child(core_, i, handles[i]);
+  }
+
+  bool await_ready() noexcept { return core_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h) { core_.await_suspend(h); }
   auto await_resume() {
     core_.check();
+    const std::size_t n = core_.size();
     if constexpr (Settled) {
       std::vector<Outcome<T>> out;
-      out.reserve(children_.size());
-      for (auto& c : children_) out.push_back(take_outcome(c));
+      out.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) out.push_back(take_outcome<T>(core_, i));
       return out;
     } else {
       std::vector<VoidToUnit<T>> out;
-      out.reserve(children_.size());
-      for (auto& c : children_) out.push_back(take_value(c));
+      out.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) out.push_back(take_value<T>(core_, i, owned_));
       return out;
     }
   }
 
  private:
-  std::vector<GatherChild<T>> children_;
   GatherCore core_;
+  bool owned_;
 };
-
-template <bool Settled, class T>
-GatherRange<Settled, T> gather_range(std::vector<Task<T>>&& tasks) {
-  std::vector<GatherChild<T>> children;
-  children.reserve(tasks.size());
-  for (auto& t : tasks) children.push_back(to_child(std::move(t)));
-  return GatherRange<Settled, T>(std::move(children));
-}
-
-template <bool Settled, class T>
-GatherRange<Settled, T> gather_range(const std::vector<TaskHandle<T>>& handles) {
-  std::vector<GatherChild<T>> children;
-  children.reserve(handles.size());
-  for (auto& h : handles) children.push_back(to_child(h));
-  return GatherRange<Settled, T>(std::move(children));
-}
 
 template <class A>
 constexpr bool gather_arg_ok = !std::is_lvalue_reference_v<A> ||
@@ -217,20 +206,18 @@ template <detail::GatherAwaitable... As>
 auto gather(As&&... aws) {
   static_assert((detail::gather_arg_ok<As> && ...),
                 "aio::gather: pass a Task by value (std::move it, or call the coroutine inline)");
-  // Braces: the children become tasks left to right, so they start in argument order.
-  return detail::GatherPack<false, detail::gather_value_t<As>...>{
-      detail::to_child(std::forward<As>(aws))...};
+  return detail::GatherPack<false, detail::gather_value_t<As>...>(std::forward<As>(aws)...);
 }
 
 /// asyncio.gather on a list: `co_await gather(std::move(tasks))` yields a
 /// std::vector of the results in order. As the pack form otherwise.
 template <class T>
 auto gather(std::vector<Task<T>> tasks) {
-  return detail::gather_range<false>(std::move(tasks));
+  return detail::GatherRange<false, T>(std::move(tasks));
 }
 template <class T>
 auto gather(const std::vector<TaskHandle<T>>& handles) {
-  return detail::gather_range<false>(handles);
+  return detail::GatherRange<false, T>(handles);
 }
 
 /// asyncio.gather(..., return_exceptions=True): waits for every child and
@@ -244,16 +231,15 @@ template <detail::GatherAwaitable... As>
 auto gather_settled(As&&... aws) {
   static_assert((detail::gather_arg_ok<As> && ...),
                 "aio::gather_settled: pass a Task by value (std::move it)");
-  return detail::GatherPack<true, detail::gather_value_t<As>...>{
-      detail::to_child(std::forward<As>(aws))...};
+  return detail::GatherPack<true, detail::gather_value_t<As>...>(std::forward<As>(aws)...);
 }
 template <class T>
 auto gather_settled(std::vector<Task<T>> tasks) {
-  return detail::gather_range<true>(std::move(tasks));
+  return detail::GatherRange<true, T>(std::move(tasks));
 }
 template <class T>
 auto gather_settled(const std::vector<TaskHandle<T>>& handles) {
-  return detail::gather_range<true>(handles);
+  return detail::GatherRange<true, T>(handles);
 }
 
 }  // namespace aio

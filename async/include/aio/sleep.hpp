@@ -17,26 +17,29 @@ namespace detail {
 /// timeout (or a later loop iteration) finds the deadline passed.
 class SleepAwaiter : Wait, TimerNode {
  public:
-  /// Sleeps `ns` nanoseconds, or until the CLOCK_MONOTONIC time `ns` if `absolute`.
-  SleepAwaiter(std::int64_t ns, bool absolute) noexcept : duration_(ns), absolute_(absolute) {
+  /// Sleeps `ns` nanoseconds, or until the CLOCK_MONOTONIC time `ns` if
+  /// `absolute`. Until awaited, `deadline` holds `ns` as given (one field
+  /// less in every sleeping frame).
+  SleepAwaiter(std::int64_t ns, bool absolute) noexcept : absolute_(absolute) {
     Wait::cancel = &on_cancel;
     TimerNode::on_due = &on_due;
+    deadline = ns;
   }
   /// Movable until awaited (so that wait_for can hold it by value).
-  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.duration_, other.absolute_) {}
+  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.deadline, other.absolute_) {}
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
     if (queued()) task_->loop().timers.remove(this);
   }
 
-  bool await_ready() const noexcept { return absolute_ ? duration_ <= LoopCore::now() : duration_ < 0; }
+  bool await_ready() const noexcept { return absolute_ ? deadline <= LoopCore::now() : deadline < 0; }
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task();
     LoopCore& loop = task_->loop();
-    if (duration_ == 0 && !absolute_) {
+    if (deadline == 0 && !absolute_) {
       loop.schedule(task_);  // sleep(0): a yield, the ring is not involved
     } else {
-      deadline = absolute_ ? duration_ : LoopCore::now() + duration_;
+      if (!absolute_) deadline += LoopCore::now();
       loop.timers.push(this);
     }
     task_->park(h, this);
@@ -57,8 +60,7 @@ class SleepAwaiter : Wait, TimerNode {
     self->task_->loop().schedule(self->task_);
   }
 
-  std::int64_t duration_;
-  bool absolute_;
+  bool absolute_;  // first: it lives in TimerNode's tail padding
   TaskBase* task_ = nullptr;
 };
 

@@ -19,20 +19,28 @@ class Task;
 namespace detail {
 
 struct PromiseBase {
-  std::coroutine_handle<> continuation;  // the coroutine awaiting this one inline
-  TaskBase* root = nullptr;              // set when this frame is the root of a task
+  // A frame is awaited inline by a coroutine or is the root of a task, never
+  // both: one pointer for either keeps every frame 8 bytes smaller.
+  void* link = nullptr;  // the awaiting coroutine's address, or the TaskBase
   std::exception_ptr exception;
+  bool is_root = false;
   bool exception_is_cancel = false;
   bool completed = false;  // the body ended (returned, threw, or failed through FailAwaiter)
+
+  void set_continuation(std::coroutine_handle<> awaiting) noexcept { link = awaiting.address(); }
+  void set_root(TaskBase* task) noexcept {
+    link = task;
+    is_root = true;
+  }
 
   /// The body is over: hand control to the awaiting coroutine, or end the
   /// task (which frees this frame).
   void complete() noexcept {
     completed = true;
-    if (root != nullptr) {
-      root->finish_root();
+    if (is_root) {
+      static_cast<TaskBase*>(link)->finish_root();
     } else {
-      tls_next_resume = continuation;
+      tls_next_resume = std::coroutine_handle<>::from_address(link);
     }
   }
 
@@ -159,7 +167,7 @@ class [[nodiscard]] Task {
       return false;
     }
     void await_suspend(std::coroutine_handle<> awaiting) const noexcept {
-      h_.promise().continuation = awaiting;
+      h_.promise().set_continuation(awaiting);
       detail::tls_next_resume = h_;  // the step's trampoline starts the body
     }
     T await_resume() const { return h_.promise().take_result(); }

@@ -2,6 +2,7 @@
 // aio::TaskGroup and aio::task_group: asyncio.TaskGroup.
 
 #include <coroutine>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -25,7 +26,7 @@ auto task_group(F body);
 /// The children of one `task_group(...)` scope (asyncio.TaskGroup). Only
 /// task_group creates it, and it waits for every child before returning, so a
 /// group cannot be left with children still running.
-class TaskGroup {
+class TaskGroup : detail::DoneTarget {
  public:
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
@@ -46,8 +47,8 @@ class TaskGroup {
   template <class F>
   friend auto task_group(F body);
 
-  struct Child : detail::DoneWaiter {
-    TaskGroup* group;
+  struct Child {
+    detail::DoneWaiter node;  // its target is the group
     detail::TaskBase* task;
   };
 
@@ -64,7 +65,9 @@ class TaskGroup {
     TaskGroup& group_;
   };
 
-  explicit TaskGroup(detail::TaskBase& parent) noexcept : parent_(&parent) {}
+  explicit TaskGroup(detail::TaskBase& parent) noexcept : parent_(&parent) {
+    detail::DoneTarget::on_done = &on_child_done;
+  }
   void check_open() const;
   void adopt(detail::TaskBase* child);
   void abort() noexcept;
@@ -72,10 +75,10 @@ class TaskGroup {
   ExitAwaiter wait_children() noexcept { return ExitAwaiter(*this); }
   /// After every child is done: throws per asyncio's __aexit__.
   void finish(std::exception_ptr body_error, bool body_cancelled);
-  static void on_child_done(detail::DoneWaiter* w) noexcept;
+  static void on_child_done(detail::DoneTarget* self, detail::TaskBase* finished) noexcept;
 
   detail::TaskBase* parent_;
-  std::vector<std::unique_ptr<Child>> children_;
+  std::deque<Child> children_;  // a deque: the nodes must not move
   std::vector<std::exception_ptr> errors_;
   std::size_t running_ = 0;
   bool exiting_ = false;

@@ -77,17 +77,17 @@ class TaskHandle {
   int uncancel() { return state().uncancel(); }
 
   template <bool Move>
-  class Awaiter : detail::Wait, detail::DoneWaiter {
+  class Awaiter : detail::Wait, detail::DoneTarget {
    public:
-    explicit Awaiter(detail::TaskState<T>* state) noexcept : state_(state) {
+    explicit Awaiter(detail::TaskState<T>* state) noexcept : state_(state), node_(this) {
       state_->add_ref();
       detail::Wait::cancel = &on_cancel;
-      detail::DoneWaiter::notify = &on_done;
+      detail::DoneTarget::on_done = &on_done;
     }
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
-      if (linked()) unlink();
+      if (node_.linked()) node_.unlink();
       state_->release();
     }
 
@@ -95,7 +95,7 @@ class TaskHandle {
     void await_suspend(std::coroutine_handle<> h) {
       task_ = &detail::current_task();
       if (task_ == state_) throw RuntimeError("aio: a task cannot await itself");
-      state_->add_done_waiter(this);
+      state_->add_done_waiter(&node_);
       task_->park(h, this);
     }
     T await_resume() {
@@ -108,8 +108,8 @@ class TaskHandle {
     }
 
    private:
-    static void on_done(detail::DoneWaiter* w) noexcept {
-      auto* self = static_cast<Awaiter*>(w);
+    static void on_done(detail::DoneTarget* target, detail::TaskBase* /*finished*/) noexcept {
+      auto* self = static_cast<Awaiter*>(target);
       self->woken_ = true;
       self->task_->loop().schedule(self->task_);
     }
@@ -124,6 +124,7 @@ class TaskHandle {
 
     detail::TaskState<T>* state_;
     detail::TaskBase* task_ = nullptr;
+    detail::DoneWaiter node_;
     bool woken_ = false;
   };
 

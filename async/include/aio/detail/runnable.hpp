@@ -5,11 +5,17 @@ namespace aio::detail {
 
 /// An entry of the ready queue: a task step or a callback.
 struct Runnable {
-  enum class Action : bool { run, drop };
+  enum class Action : unsigned char {
+    run,   ///< do the work (must not throw)
+    drop,  ///< the loop is closing and will never run it: release what it owns
+    // A task's typed operations, dispatched through the same pointer:
+    harvest,  ///< the root coroutine finished: move its outcome into the state
+    destroy,  ///< the last reference went: delete the state
+  };
+  using Perform = void (*)(Runnable* self, Action action) noexcept;
+
   Runnable* next_ready = nullptr;
-  /// `run`: do the work (must not throw). `drop`: the loop is closing and will
-  /// never run it; release what the entry owns.
-  void (*perform)(Runnable* self, Action action) noexcept = nullptr;
+  Perform perform = nullptr;
 };
 
 /// FIFO of runnables. An entry is in at most one queue, at most once.

@@ -27,9 +27,35 @@ struct Wait {
   void (*cancel)(Wait* self) noexcept = nullptr;
 };
 
-/// Notified once when a task finishes; links itself into the task's list.
-struct DoneWaiter : ListHook {
-  void (*notify)(DoneWaiter* self) noexcept = nullptr;
+class TaskBase;
+struct DoneWaiter;
+
+/// Told when a task it waits for finishes. Several nodes may share one
+/// target (a gather's children), so the target is given the task.
+struct DoneTarget {
+  void (*on_done)(DoneTarget* self, TaskBase* finished) noexcept = nullptr;
+};
+
+/// A node in a task's list of waiters. The task holds a single pointer (an
+/// hlist: `pprev` points at whatever points at this node), so leaving the
+/// list is O(1) and an unfinished task pays 8 bytes for the list.
+struct DoneWaiter {
+  DoneWaiter* next = nullptr;
+  DoneWaiter** pprev = nullptr;
+  DoneTarget* target = nullptr;
+
+  DoneWaiter() noexcept = default;
+  explicit DoneWaiter(DoneTarget* t) noexcept : target(t) {}
+  DoneWaiter(const DoneWaiter&) = delete;
+  DoneWaiter& operator=(const DoneWaiter&) = delete;
+
+  bool linked() const noexcept { return pprev != nullptr; }
+  void unlink() noexcept {
+    *pprev = next;
+    if (next != nullptr) next->pprev = pprev;
+    next = nullptr;
+    pprev = nullptr;
+  }
 };
 
 enum class TaskStatus : std::uint8_t { pending, succeeded, failed, cancelled };
@@ -55,10 +81,10 @@ bool handling_cancelled_error() noexcept;
 
 class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
  public:
-  using Harvest = void (*)(TaskBase*) noexcept;
-  using Destroy = void (*)(TaskBase*) noexcept;
-
-  TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Harvest harvest, Destroy destroy) noexcept;
+  /// `perform` is the ready-queue hook (Action::run / drop) and also the
+  /// typed operations of TaskState<T> (Action::harvest / destroy): one
+  /// pointer for all keeps a task's state at 112 bytes.
+  explicit TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Runnable::Perform perform) noexcept;
   TaskBase(const TaskBase&) = delete;
   TaskBase& operator=(const TaskBase&) = delete;
 
@@ -104,9 +130,16 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
     if (must_cancel_) w->cancel(w);
   }
 
-  void add_done_waiter(DoneWaiter* w) noexcept { done_waiters_.push_back(w); }
+  /// Links `w`; its target is told once, when the task finishes, in the
+  /// order the waiters were added.
+  void add_done_waiter(DoneWaiter* w) noexcept {
+    w->next = waiters_;
+    if (waiters_ != nullptr) waiters_->pprev = &w->next;
+    w->pprev = &waiters_;
+    waiters_ = w;
+  }
 
-  std::uint64_t id() const noexcept { return id_; }
+  std::uint32_t id() const noexcept { return id_; }
   std::string name() const;
   void set_name(std::string name);
 
@@ -114,6 +147,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   /// From the root coroutine's final suspend point: store the outcome, free
   /// the frame, wake the awaiters.
   void finish_root() noexcept;
+  /// The step function: runs the task at the front of the ready queue.
+  static void step_or_drop(Runnable* self, Action action) noexcept;
   /// The loop closes while this task is unfinished (no kernel operation of
   /// it is in flight any more): destroy its frame and end it cancelled.
   void abandon() noexcept;
@@ -121,10 +156,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
  protected:
   ~TaskBase() = default;
 
-  std::exception_ptr error_;  // failed: the exception; cancelled: the CancelledError thrown, if any
-  TaskStatus status_ = TaskStatus::pending;
-  bool must_cancel_ = false;
   std::coroutine_handle<> frame_;  // the root coroutine, until it finishes
+  std::exception_ptr error_;       // failed: the exception; cancelled: the CancelledError thrown, if any
 
  private:
   struct Extra {
@@ -132,7 +165,6 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
     std::string cancel_message;
   };
 
-  static void perform(Runnable* self, Action action) noexcept;
   void step() noexcept;
   void complete() noexcept;
   void last_release() noexcept;
@@ -140,17 +172,21 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   LoopCore* loop_;
   std::coroutine_handle<> resume_point_;  // innermost coroutine to resume
   Wait* wait_ = nullptr;                  // what the task is parked on
-  IntrusiveList<DoneWaiter> done_waiters_;
+  DoneWaiter* waiters_ = nullptr;         // newest first
   std::unique_ptr<Extra> extra_;
-  Harvest harvest_;
-  Destroy destroy_;
-  std::uint64_t id_;
+  std::uint32_t id_;
   std::uint32_t refs_ = 1;  // the loop's
-  std::uint32_t cancel_requests_ = 0;
-  bool started_ = false;
-  bool forwarding_ = false;  // inside wait_->cancel
-  bool retrieved_ = false;
-  bool report_unretrieved_ = false;
+  std::uint16_t cancel_requests_ = 0;
+
+ protected:
+  TaskStatus status_ = TaskStatus::pending;
+  bool must_cancel_ = false;
+
+ private:
+  bool started_ : 1 = false;
+  bool forwarding_ : 1 = false;  // inside wait_->cancel
+  bool retrieved_ : 1 = false;
+  bool report_unretrieved_ : 1 = false;
 };
 
 }  // namespace aio::detail

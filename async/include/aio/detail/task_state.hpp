@@ -21,8 +21,8 @@ class TaskState final : public TaskBase {
  public:
   using handle_type = std::coroutine_handle<Promise<T>>;
 
-  TaskState(LoopCore& loop, handle_type h) noexcept : TaskBase(loop, h, &harvest, &destroy) {
-    h.promise().root = this;
+  TaskState(LoopCore& loop, handle_type h) noexcept : TaskBase(loop, h, &perform_fn) {
+    h.promise().set_root(this);
   }
 
   /// The result; rethrows the task's exception, throws CancelledError if it
@@ -52,8 +52,18 @@ class TaskState final : public TaskBase {
     }
   }
 
-  static void* operator new(std::size_t size) { return allocate_frame(size); }
-  static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
+  static void* operator new(std::size_t size) {
+    static_assert(alignof(TaskState) <= 16, "an over-aligned task result is not supported");
+    if constexpr (alignof(TaskState) <= 8) return allocate_object(size);
+    return allocate_frame(size);
+  }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    if constexpr (alignof(TaskState) <= 8) {
+      deallocate_object(p, size);
+    } else {
+      deallocate_frame(p, size);
+    }
+  }
 
  private:
   void check_outcome() {
@@ -65,6 +75,20 @@ class TaskState final : public TaskBase {
   std::exception_ptr cancelled_error() const {
     if (error_) return error_;
     return std::make_exception_ptr(CancelledError(cancel_message()));
+  }
+
+  static void perform_fn(Runnable* r, Action action) noexcept {
+    auto* self = static_cast<TaskState*>(static_cast<TaskBase*>(r));
+    switch (action) {
+      case Action::harvest:
+        harvest(self);
+        break;
+      case Action::destroy:
+        delete self;
+        break;
+      default:
+        step_or_drop(r, action);
+    }
   }
 
   static void harvest(TaskBase* base) noexcept {
@@ -90,9 +114,9 @@ class TaskState final : public TaskBase {
       self->status_ = TaskStatus::succeeded;
     }
   }
-  static void destroy(TaskBase* base) noexcept { delete static_cast<TaskState*>(base); }
-
-  std::optional<VoidToUnit<T>> value_;
+  // Nothing to store for a void task.
+  struct NoValue {};
+  [[no_unique_address]] std::conditional_t<std::is_void_v<T>, NoValue, std::optional<T>> value_;
 };
 
 /// Makes `task` the root of a new task of `loop`, scheduled to start at the

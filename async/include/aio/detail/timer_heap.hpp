@@ -8,6 +8,7 @@
 // the run's order goes to a 4-ary min-heap: O(log n) to add and remove.
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 namespace aio::detail {
@@ -17,11 +18,12 @@ struct TimerNode {
   enum class Where : std::uint8_t { none, run, heap };
 
   std::int64_t deadline = 0;  ///< CLOCK_MONOTONIC nanoseconds
-  std::uint32_t index = 0;    ///< position in the run (absolute) or in the heap
-  Where where = Where::none;
   /// `fire`: the deadline passed (must not throw). `drop`: the loop is
   /// closing; release what the node owns.
   void (*on_due)(TimerNode* self, Action action) noexcept = nullptr;
+  std::uint32_t index = 0;  ///< position in the run (absolute) or in the heap
+  Where where = Where::none;
+  // 3 bytes of tail padding here: a derived awaiter's first small member fits in.
 
   bool queued() const noexcept { return where != Where::none; }
 };
@@ -46,11 +48,11 @@ class TimerHeap {
   void drain(F&& f) {
     std::vector<TimerNode*> nodes;
     nodes.reserve(live_);
-    for (std::uint32_t p = run_head_; p != run_tail_; ++p) {
-      if (TimerNode* n = run_at(p).node) nodes.push_back(n);
+    for (const Entry& e : run_) {
+      if (e.node != nullptr) nodes.push_back(e.node);
     }
     for (const Entry& e : heap_) nodes.push_back(e.node);
-    run_head_ = run_tail_ = 0;
+    run_.clear();
     heap_.clear();
     live_ = 0;
     for (TimerNode* n : nodes) n->where = TimerNode::Where::none;
@@ -67,10 +69,10 @@ class TimerHeap {
     return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
   }
 
-  // -- the sorted run: a ring buffer indexed by absolute uint32 positions
-  Entry& run_at(std::uint32_t pos) noexcept { return run_[pos & (run_.size() - 1)]; }
-  const Entry& run_at(std::uint32_t pos) const noexcept { return run_[pos & (run_.size() - 1)]; }
-  bool run_empty() const noexcept { return run_head_ == run_tail_; }
+  // -- the sorted run: a deque (it grows by blocks, never by copying the
+  // whole run), indexed by absolute uint32 positions
+  Entry& run_at(std::uint32_t pos) noexcept { return run_[pos - run_base_]; }
+  bool run_empty() const noexcept { return run_.empty(); }
   void run_push(const Entry& e);
   void run_trim() noexcept;  // drop tombstones at both ends
 
@@ -83,9 +85,8 @@ class TimerHeap {
   void sift_up(std::size_t i, Entry e) noexcept;
   void sift_down(std::size_t i, Entry e) noexcept;
 
-  std::vector<Entry> run_;  // capacity a power of two
-  std::uint32_t run_head_ = 0;
-  std::uint32_t run_tail_ = 0;
+  std::deque<Entry> run_;
+  std::uint32_t run_base_ = 0;  // absolute position of run_.front()
   std::vector<Entry> heap_;
   std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
