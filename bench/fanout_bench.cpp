@@ -8,7 +8,10 @@
 // (actual wake-up minus requested: sleep start + 10 ms) — for the warm runs
 // when Google Benchmark ran more than one, and for the first run of the
 // process (first_*, which also pays the first touch of its memory) — peak
-// RSS of the process, and peak RSS per task.
+// RSS of the process after its first run (what `/usr/bin/time -v` reports
+// for a process that runs the workload once), and per task. Later runs can
+// raise the process's peak further through glibc's heap (its mmap threshold
+// adapts after the first large free); that figure is peak_rss_all_runs_MB.
 
 #include <chrono>
 #include <cstdint>
@@ -45,6 +48,9 @@ void sleep_fanout(benchmark::State& state) {
   // run, the plain figures are the warm runs when there are any.
   std::int64_t first_ns = 0, warm_ns = 0;
   std::int64_t runs = 0;
+  // Google Benchmark may call this function more than once: the process's
+  // very first run is the one whose peak counts.
+  static double first_peak = 0;
   bench::Histogram first, warm;
   for (auto _ : state) {
     bench::Histogram& lateness = runs == 0 ? first : warm;
@@ -52,6 +58,7 @@ void sleep_fanout(benchmark::State& state) {
     const std::size_t done = loop.run_until_complete(fanout_main(n, &lateness));
     const std::int64_t ns = bench::now_ns() - t0;
     (runs == 0 ? first_ns : warm_ns) += ns;
+    if (first_peak == 0) first_peak = bench::peak_rss_bytes();
     ++runs;
     bench::check(done == n, "sleep_fanout: tasks missing");
   }
@@ -61,7 +68,7 @@ void sleep_fanout(benchmark::State& state) {
   const bench::Histogram& lateness = has_warm ? warm : first;
   const double wall_ns = has_warm ? static_cast<double>(warm_ns) / static_cast<double>(runs - 1)
                                   : static_cast<double>(first_ns);
-  const double peak = bench::peak_rss_bytes();
+  const double peak = first_peak;
   state.counters["wall_ms"] = wall_ns / 1e6;
   state.counters["wakeups_per_s"] = static_cast<double>(n) / (wall_ns / 1e9);
   state.counters["lateness_p50_ms"] = lateness.quantile(0.50) / 1e6;
@@ -70,6 +77,7 @@ void sleep_fanout(benchmark::State& state) {
   state.counters["first_lateness_p99_ms"] = first.quantile(0.99) / 1e6;
   state.counters["peak_rss_MB"] = peak / 1e6;
   state.counters["peak_rss_B_per_task"] = peak / static_cast<double>(n);
+  state.counters["peak_rss_all_runs_MB"] = bench::peak_rss_bytes() / 1e6;
 }
 
 const bool registered = [] {
