@@ -1,0 +1,11 @@
+# Fails if a public header includes <liburing.h> (run by CTest).
+file(GLOB_RECURSE headers ${DIR}/*.hpp)
+list(APPEND headers ${EXTRA})
+foreach(h IN LISTS headers)
+  file(STRINGS ${h} hits REGEX "#[ \t]*include[ \t]*[<\"]liburing")
+  if(hits)
+    message(FATAL_ERROR "${h} includes liburing: ${hits}")
+  endif()
+endforeach()
+list(LENGTH headers n)
+message(STATUS "${n} public headers checked: none includes liburing")
