@@ -131,6 +131,25 @@ TEST_CASE("an outside cancellation of the task in wait_for is never turned into 
   aio::run(main());
 }
 
+TEST_CASE("a task that is a wait_for, cancelled from outside, ends cancelled", "[wait_for][cancel]") {
+  // wait_for itself the root of the task: its CancelledError must make the
+  // task cancelled (not failed), for an operation and for a Task inner.
+  auto main = []() -> aio::Task<> {
+    auto on_sleep = aio::create_task(aio::wait_for(aio::sleep(10s), 10s));
+    auto on_task = aio::create_task(aio::wait_for(after(10000ms, 1), 10s));
+    co_await aio::sleep(1ms);
+    on_sleep.cancel();
+    on_task.cancel();
+    auto settled = co_await aio::gather_settled(on_sleep, on_task);
+    CHECK(std::get<0>(settled).cancelled());
+    CHECK(std::get<1>(settled).cancelled());
+    CHECK(on_sleep.cancelled());
+    CHECK(on_task.cancelled());
+    CHECK_THROWS_AS(on_sleep.exception(), aio::CancelledError);
+  };
+  aio::run(main());
+}
+
 namespace {
 // Cancels `target` after `d`; started before the target arms its own timers,
 // so that on a tie it is due first and runs first in the iteration.

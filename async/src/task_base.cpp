@@ -42,6 +42,11 @@ bool handling_cancelled_error() noexcept {
   return type != nullptr && *type == typeid(CancelledError);
 }
 
+bool is_cancelled_error(const std::exception_ptr& e) noexcept {
+  const std::type_info* type = e ? e.__cxa_exception_type() : nullptr;
+  return type != nullptr && *type == typeid(CancelledError);
+}
+
 TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Runnable::Perform perform) noexcept
     : frame_(frame), loop_(&loop), resume_point_(frame), id_(static_cast<std::uint32_t>(loop.next_task_id())) {
   Runnable::perform = perform;

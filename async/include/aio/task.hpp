@@ -78,8 +78,9 @@ class FailAwaiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     PromiseBase& p = h.promise();
+    // A CancelledError passed on ends the task cancelled, as if thrown.
+    p.exception_is_cancel = is_cancelled_error(error);
     p.exception = std::move(error);
-    p.exception_is_cancel = false;
     p.complete();
   }
   [[noreturn]] void await_resume() const noexcept { std::terminate(); }  // never resumed

@@ -78,6 +78,8 @@ inline void drive(std::coroutine_handle<> h) {
 /// True inside a catch handler whose exception is an aio::CancelledError
 /// (checked by type, without a rethrow).
 bool handling_cancelled_error() noexcept;
+/// `e` holds an aio::CancelledError (found without rethrowing it).
+bool is_cancelled_error(const std::exception_ptr& e) noexcept;
 
 class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
  public:
