@@ -77,6 +77,8 @@ ROWS = [
      "queue_pipeline", 1_000_000, "ns_per_item", "ns/item", 1, True),
     ("wait_for_timeout/10000 wall", "wait_for_timeout/10000", "wall_ms",
      "wait_for_timeout", 10_000, "wall_ms", "ms", 1, False),
+    ("  with a coroutine around the sleep", "wait_for_timeout_coroutine/10000", "wall_ms",
+     "wait_for_timeout_coroutine", 10_000, "wall_ms", "ms", 1, False),
     ("wait_for_fast/100000", "wait_for_fast/100000", "ns_per_wait_for",
      "wait_for_fast", 100_000, "ns_per_wait_for", "ns/wait_for", 1, True),
     ("cancel_sleepers/100000", "cancel_sleepers/100000", "ns_per_cancel",

@@ -214,7 +214,7 @@ def queue_pipeline(loop, n):
     return {"ns_per_item": ns / n, "items_per_s": n / (ns / 1e9)}
 
 
-# -- wait_for_timeout/N and wait_for_fast/N
+# -- wait_for_timeout/N, wait_for_timeout_coroutine/N and wait_for_fast/N
 
 async def long_sleep(cancelled):
     # Counts a sleep entered and never finished, as the C++ twin's guard does.
@@ -229,7 +229,10 @@ async def long_sleep(cancelled):
 
 async def times_out(cancelled):
     try:
-        await asyncio.wait_for(long_sleep(cancelled), 0.010)
+        if cancelled is None:
+            await asyncio.wait_for(asyncio.sleep(10), 0.010)
+        else:
+            await asyncio.wait_for(long_sleep(cancelled), 0.010)
     except TimeoutError:
         return 1
     return 0
@@ -240,14 +243,16 @@ async def timeout_main(n, cancelled):
     return sum(results)
 
 
-def wait_for_timeout(loop, n):
-    cancelled = [0]
-    t0 = now_ns()
-    timeouts = loop.run_until_complete(timeout_main(n, cancelled))
-    ns = now_ns() - t0
-    check(timeouts == n, "wait_for_timeout: not every wait_for timed out")
-    check(cancelled[0] == n, "wait_for_timeout: not every inner sleep was cancelled")
-    return {"wall_ms": ns / 1e6, "cancels_per_s": n / (ns / 1e9)}
+def wait_for_timeout_bench(coroutine_inner):
+    def run(loop, n):
+        cancelled = [0] if coroutine_inner else None
+        t0 = now_ns()
+        timeouts = loop.run_until_complete(timeout_main(n, cancelled))
+        ns = now_ns() - t0
+        check(timeouts == n, "wait_for_timeout: not every wait_for timed out")
+        check(not coroutine_inner or cancelled[0] == n, "wait_for_timeout: not every inner sleep was cancelled")
+        return {"wall_ms": ns / 1e6, "cancels_per_s": n / (ns / 1e9)}
+    return run
 
 
 async def yield_once():
@@ -304,7 +309,8 @@ WORKLOADS = {
     "sleep_fanout": (sleep_fanout, 100_000, False),
     "yield_pingpong": (yield_pingpong, 1_000_000, False),
     "queue_pipeline": (queue_pipeline, 1_000_000, False),
-    "wait_for_timeout": (wait_for_timeout, 10_000, False),
+    "wait_for_timeout": (wait_for_timeout_bench(False), 10_000, False),
+    "wait_for_timeout_coroutine": (wait_for_timeout_bench(True), 10_000, False),
     "wait_for_fast": (wait_for_fast, 100_000, False),
     "cancel_sleepers": (cancel_bench(False), 100_000, False),
     "cancel_reverse": (cancel_bench(True), 10_000, False),

@@ -2,6 +2,7 @@
 // aio::wait_for: asyncio.wait_for (Python 3.12 semantics).
 
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "aio/detail/task_base.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/errors.hpp"
+#include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
 
@@ -58,6 +60,19 @@ inline constexpr bool is_task_v = false;
 template <class T>
 inline constexpr bool is_task_v<Task<T>> = true;
 
+/// Awaits a sleep and returns whether it ended by cancellation.
+class QuietSleep {
+ public:
+  // Not an aggregate: g++ 12 may destroy a co_awaited aggregate temporary twice.
+  explicit QuietSleep(SleepAwaiter& s) noexcept : sleep_(s) {}
+  bool await_ready() const noexcept { return sleep_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h) { sleep_.await_suspend(h); }
+  bool await_resume() const noexcept { return sleep_.resume_cancelled(); }
+
+ private:
+  SleepAwaiter& sleep_;
+};
+
 template <class A>
 using wait_for_result_t = std::remove_cvref_t<await_result_t<A&&>>;
 
@@ -100,6 +115,15 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
       co_await fail(std::make_exception_ptr(TimeoutError()));
     }
     co_return TaskAccess::result(aw);
+  } else if constexpr (std::is_same_v<std::remove_cvref_t<A>, SleepAwaiter>) {
+    // A sleep's cancellation is read rather than thrown: a timeout then
+    // costs one unwinding, the TimeoutError in our caller.
+    const bool cancelled = co_await QuietSleep(aw);
+    timer.disarm();
+    if (cancelled) {
+      if (timer.expired() && task.uncancel() <= cancelling) co_await fail(std::make_exception_ptr(TimeoutError()));
+      co_await fail(std::make_exception_ptr(CancelledError(task.cancel_message())));
+    }
   } else {
     std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
     std::exception_ptr error;
