@@ -74,3 +74,31 @@ TEST_CASE("tasks created but never run are destroyed by close without running", 
   CHECK_FALSE(ran);
   CHECK(t.cancelled());
 }
+
+TEST_CASE("close survives a frame's destructor waking a task that is closed later", "[close]") {
+  // Closing destroys A's frame; its guard sets the event, which schedules B
+  // (no handle kept). B must still exist when the ready queue is dropped.
+  aio::Event ev;  // outlives the loop
+  struct SetOnExit {
+    aio::Event& ev;
+    ~SetOnExit() { ev.set(); }
+  };
+  int b_started = 0;
+  {
+    aio::EventLoop loop;
+    auto main = [&]() -> aio::Task<> {
+      aio::create_task([](aio::Event& e) -> aio::Task<> {
+        SetOnExit guard{e};
+        co_await aio::sleep(1h);
+      }(ev));
+      aio::create_task([](aio::Event& e, int& started) -> aio::Task<> {
+        ++started;
+        co_await e.wait();
+      }(ev, b_started));
+      co_await aio::sleep(1ms);
+    };
+    loop.run_until_complete(main());
+  }
+  CHECK(b_started == 1);
+  CHECK(ev.is_set());
+}

@@ -143,6 +143,23 @@ TEST_CASE("a cancelled wait throws CancelledError only once it holds the lock ag
   CHECK(log == std::vector<std::string>{"release", "cancelled with the lock"});
 }
 
+TEST_CASE("wait_for(cond.wait(), t) times out with TimeoutError and the lock held again", "[condition][wait_for]") {
+  aio::Condition cond;
+  auto main = [&]() -> aio::Task<bool> {
+    co_await cond.acquire();
+    bool timed_out = false;
+    try {
+      co_await aio::wait_for(cond.wait(), 5ms);
+    } catch (const aio::TimeoutError&) {
+      timed_out = true;
+    }
+    const bool locked = cond.locked();
+    cond.release();
+    co_return timed_out && locked;
+  };
+  CHECK(aio::run(main()));
+}
+
 TEST_CASE("a waiter notified and then cancelled passes the notification on", "[condition][cancel]") {
   // Interleaving: a and b wait on the condition. main, holding the lock,
   // notifies one: a is notified and queues for the lock. main cancels a

@@ -43,6 +43,7 @@ TEST_CASE("call_later runs callbacks by deadline, never early, equal deadlines i
     });
     l.call_at(when, [&] { order.push_back("20b"); });
     l.call_later(5ms, [&] { order.push_back("5"); });
+    l.call_later(std::chrono::hours::max(), [&] { order.push_back("never"); });  // saturates, not overflows
     co_await aio::sleep(40ms);
   };
   loop.run_until_complete(main());

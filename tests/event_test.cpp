@@ -83,3 +83,19 @@ TEST_CASE("a cancelled wait throws CancelledError and the other waiters still wa
   };
   aio::run(main());
 }
+
+TEST_CASE("a wait made before set() and awaited after it returns at once", "[event][wait_for]") {
+  // Whether to wait is decided when awaited: a wait_for task that starts
+  // after set() must not time out.
+  auto main = []() -> aio::Task<bool> {
+    aio::Event ev;
+    auto w = ev.wait();
+    ev.set();
+    co_await w;
+    aio::Event ev2;
+    auto t = aio::create_task(aio::wait_for(ev2.wait(), 200ms));
+    ev2.set();
+    co_return co_await t;
+  };
+  CHECK(aio::run(main()));
+}

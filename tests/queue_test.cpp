@@ -485,3 +485,15 @@ TEST_CASE("closing the loop frees queues that live in a task's frame along with 
   }  // the loop's destructor closes it
   CHECK(owner.cancelled());
 }
+
+TEST_CASE("a join made while items are unfinished and awaited after task_done returns at once", "[queue]") {
+  auto main = []() -> aio::Task<> {
+    aio::Queue<int> q;
+    q.put_nowait(1);
+    auto t = aio::create_task(aio::wait_for(q.join(), 200ms));
+    (void)q.get_nowait();
+    q.task_done();
+    co_await t;
+  };
+  aio::run(main());
+}

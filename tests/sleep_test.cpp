@@ -149,3 +149,21 @@ TEST_CASE("sleep_until wakes at an absolute time of the loop's clock, a past tim
   };
   aio::run(main());
 }
+
+TEST_CASE("a duration too long to represent in nanoseconds sleeps forever, never wakes early", "[sleep]") {
+  // hours::max() and now + nanoseconds::max() overflow int64: they mean
+  // "never", so the sleeper is still asleep when its neighbour wakes.
+  auto main = []() -> aio::Task<> {
+    auto forever = aio::create_task([]() -> aio::Task<> { co_await aio::sleep(std::chrono::hours::max()); }());
+    auto almost = aio::create_task([]() -> aio::Task<> { co_await aio::sleep(std::chrono::nanoseconds::max()); }());
+    co_await aio::sleep(5ms);
+    CHECK_FALSE(forever.done());
+    CHECK_FALSE(almost.done());
+    forever.cancel();
+    almost.cancel();
+    co_await aio::gather_settled(forever, almost);
+    CHECK(forever.cancelled());
+    CHECK(almost.cancelled());
+  };
+  aio::run(main());
+}

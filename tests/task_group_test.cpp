@@ -119,6 +119,53 @@ TEST_CASE("several failures are rethrown together as an ExceptionGroup without C
   aio::run(main());
 }
 
+TEST_CASE("children failing in the same iteration are all reported, as asyncio does", "[task_group]") {
+  // asyncio handles a child's end in a callback of the next iteration, so a
+  // sibling that is already ready runs (and fails) before the group aborts:
+  // both at their first step, and both after a 1 ms sleep.
+  auto fails_now = [](std::string what) -> aio::Task<> {
+    throw std::runtime_error(what);
+    co_return;
+  };
+  auto errors_of = [](const aio::ExceptionGroup& eg) {
+    std::vector<std::string> whats;
+    for (auto& e : eg.exceptions()) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        whats.push_back(ex.what());
+      }
+    }
+    return whats;
+  };
+  auto main = [&]() -> aio::Task<> {
+    std::vector<std::string> first, second;
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
+        tg.create_task(fails_now("a"));
+        tg.create_task(fails_now("b"));
+        tg.create_task(after(10s, 0));
+        co_return;
+      });
+    } catch (const aio::ExceptionGroup& eg) {
+      first = errors_of(eg);
+    }
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
+        tg.create_task(fail_after(1ms, "c"));
+        tg.create_task(fail_after(1ms, "d"));
+        tg.create_task(after(10s, 0));
+        co_await aio::sleep(10s);
+      });
+    } catch (const aio::ExceptionGroup& eg) {
+      second = errors_of(eg);
+    }
+    CHECK(first == std::vector<std::string>{"a", "b"});
+    CHECK(second == std::vector<std::string>{"c", "d"});
+  };
+  aio::run(main());
+}
+
 TEST_CASE("an exception in the body cancels the children and is rethrown", "[task_group]") {
   aio::TaskHandle<int> child;
   auto main = [&]() -> aio::Task<> {
@@ -231,4 +278,58 @@ TEST_CASE("a group refuses new children once it is shutting down or finished", "
     });
   };
   aio::run(main());
+}
+
+TEST_CASE("a finished child whose handle was dropped is safe when a sibling fails later", "[task_group]") {
+  // The group keeps its own reference on every child: the abort caused by
+  // the later failure looks at the finished child's state.
+  auto quick = []() -> aio::Task<> { co_return; };
+  auto fail_later = []() -> aio::Task<> {
+    co_await aio::sleep(2ms);
+    throw std::runtime_error("child failed");
+  };
+  auto main = [&]() -> aio::Task<std::string> {
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
+        tg.create_task(quick());
+        tg.create_task(fail_later());
+        co_await aio::sleep(10s);
+      });
+    } catch (const std::runtime_error& e) {
+      co_return e.what();
+    }
+    co_return "";
+  };
+  CHECK(aio::run(main()) == "child failed");
+}
+
+TEST_CASE("a body awaiting the child that fails is cancelled, and the failure is reported once", "[task_group][cancel]") {
+  // The child's end tells the group first, which cancels the body; the body's
+  // await of that child must then throw CancelledError (asyncio), so that the
+  // group raises the child's error alone, not an ExceptionGroup of it twice.
+  auto fail_soon = []() -> aio::Task<> {
+    co_await aio::sleep(1ms);
+    throw std::runtime_error("child failed");
+  };
+  bool body_cancelled = false;
+  auto main = [&]() -> aio::Task<std::string> {
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
+        auto h = tg.create_task(fail_soon());
+        try {
+          co_await h;
+        } catch (const aio::CancelledError&) {
+          body_cancelled = true;
+          throw;
+        }
+      });
+    } catch (const aio::ExceptionGroup&) {
+      co_return "ExceptionGroup";
+    } catch (const std::runtime_error& e) {
+      co_return e.what();
+    }
+    co_return "";
+  };
+  CHECK(aio::run(main()) == "child failed");
+  CHECK(body_cancelled);
 }

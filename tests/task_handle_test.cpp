@@ -264,6 +264,27 @@ TEST_CASE("cancelling a task that awaits another task cancels that task too", "[
   aio::run(main());
 }
 
+TEST_CASE("cancelling the head of a chain of 100,000 tasks awaiting each other does not grow the stack", "[task_handle][cancel][stack]") {
+  // Each cancel forwards to the task awaited: handled as a queue by the
+  // outermost cancel, not by recursion 100,000 deep.
+  constexpr int n = 100'000;
+  auto main = []() -> aio::Task<int> {
+    std::vector<aio::TaskHandle<>> chain;
+    chain.reserve(n);
+    chain.push_back(aio::create_task([]() -> aio::Task<> { co_await aio::sleep(10s); }()));
+    for (int i = 1; i < n; ++i) {
+      chain.push_back(aio::create_task([](aio::TaskHandle<> next) -> aio::Task<> { co_await next; }(chain.back())));
+    }
+    co_await aio::sleep(1ms);
+    chain.back().cancel();
+    co_await aio::gather_settled(chain);
+    int cancelled = 0;
+    for (const auto& h : chain) cancelled += h.cancelled() ? 1 : 0;
+    co_return cancelled;
+  };
+  CHECK(aio::run(main()) == n);
+}
+
 TEST_CASE("a task awaiting itself is an error, not a hang", "[task_handle]") {
   auto main = []() -> aio::Task<> {
     aio::TaskHandle<> self;

@@ -282,3 +282,34 @@ TEST_CASE("wait_for(q.get()) against a producer never loses an item (1,000 items
   };
   aio::run(main());
 }
+
+TEST_CASE("wait_for with a timeout too long to represent never times out", "[wait_for]") {
+  auto main = []() -> aio::Task<int> {
+    co_return co_await aio::wait_for(after(5ms, 3), std::chrono::nanoseconds::max());
+  };
+  CHECK(aio::run(main()) == 3);
+}
+
+TEST_CASE("wait_for accepts a gather: its results, or every child cancelled on timeout", "[wait_for][gather]") {
+  auto main = []() -> aio::Task<> {
+    auto [a, b] = co_await aio::wait_for(aio::gather(after(1ms, 1), after(2ms, 2)), 1s);
+    CHECK(a == 1);
+    CHECK(b == 2);
+    int cancelled = 0;
+    auto slow = [](int& c) -> aio::Task<> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const aio::CancelledError&) {
+        ++c;
+        throw;
+      }
+    };
+    CHECK_THROWS_AS(co_await aio::wait_for(aio::gather(slow(cancelled), slow(cancelled)), 2ms), aio::TimeoutError);
+    CHECK(cancelled == 2);
+    // Held by value: a task that is the wait_for itself outlives the call's temporaries.
+    auto t = aio::create_task(aio::wait_for(aio::gather(after(1ms, 4)), 1s));
+    const auto [c] = co_await t;
+    CHECK(c == 4);
+  };
+  aio::run(main());
+}

@@ -22,7 +22,9 @@ IoOp::~IoOp() {
 }
 
 int IoOp::result(const char* what) const {
-  if (res_ == -ECANCELED && cancel_sent_ && task_->take_cancel()) task_->throw_cancelled();
+  // An operation that io-wq was already running ends with -EINTR when cancelled.
+  const bool cancelled = res_ == -ECANCELED || res_ == -EINTR;
+  if (cancelled && cancel_sent_ && task_->take_cancel()) task_->throw_cancelled();
   if (res_ < 0) throw std::system_error(-res_, std::system_category(), what);
   return res_;
 }

@@ -1,9 +1,22 @@
 #include "aio/gather.hpp"
 
+#include <exception>
+#include <utility>
+
 namespace aio::detail {
 
 GatherCore::GatherCore(std::size_t count, bool settled)
     : slots_(count > 0 ? new Slot[count] : nullptr), count_(count), remaining_(count), settled_(settled) {
+  Wait::cancel = &on_cancel;
+  DoneTarget::on_done = &on_child_done;
+}
+
+GatherCore::GatherCore(GatherCore&& other) noexcept
+    : slots_(std::move(other.slots_)),
+      count_(std::exchange(other.count_, 0)),
+      remaining_(other.remaining_),
+      settled_(other.settled_) {
+  if (other.attached_) std::terminate();  // its children point at it
   Wait::cancel = &on_cancel;
   DoneTarget::on_done = &on_child_done;
 }

@@ -157,11 +157,16 @@ void LoopCore::close() {
   }
   drop_ready();
   timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
+  // Every frame is destroyed before any task is freed: a destructor in one
+  // frame may wake (schedule) another task, which must still exist when the
+  // ready queue is dropped.
+  IntrusiveList<TaskBase> abandoned;
   while (TaskBase* t = live.pop_front()) {
     t->abandon();
-    t->release();
+    abandoned.push_back(t);
   }
-  drop_ready();  // frames' destructors may have scheduled something
+  drop_ready();
+  while (TaskBase* t = abandoned.pop_front()) t->release();
   // A worker thread cannot be stopped: wait for the calls still running
   // (their tasks are gone, so their outcomes are dropped below) and join the
   // workers, so that none outlives the loop's memory.

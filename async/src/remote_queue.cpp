@@ -55,7 +55,10 @@ int RemoteQueue::begin_wait() {
   std::lock_guard lock(mutex_);
   if (head_ != nullptr) return -1;
   if (wake_fd_ < 0) {
-    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    // Blocking: it is only read through the ring, and io_uring completes a
+    // read of an O_NONBLOCK file that has no data with -EAGAIN at once on
+    // kernels whose eventfd lacks FMODE_NOWAIT (the idle loop would spin).
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
     if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "aio: eventfd");
   }
   waiting_ = true;

@@ -6,12 +6,17 @@
 #include <cstdlib>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "aio/detail/loop_core.hpp"
 #include "aio/errors.hpp"
 
 namespace aio::detail {
 namespace {
+
+// The tasks whose waits the outermost TaskBase::cancel on this thread still
+// has to cancel; null outside a cancel.
+thread_local std::vector<TaskBase*>* tls_cancel_queue = nullptr;
 
 std::string demangle(const char* mangled) {
   int status = 0;
@@ -60,13 +65,29 @@ bool TaskBase::cancel(std::string_view message) {
     extra_->cancel_message.assign(message);
   }
   must_cancel_ = true;
-  // A wait may forward the cancellation to other tasks; a cycle of tasks
-  // awaiting each other must not forward it around forever.
-  if (wait_ != nullptr && !forwarding_) {
+  if (wait_ == nullptr || forwarding_) return true;
+  // A wait may forward the cancellation to other tasks (a handle's awaiter,
+  // gather, a group): those are queued and handled by the outermost cancel,
+  // so that a chain of 100,000 tasks awaiting each other does not recurse
+  // 100,000 deep. forwarding_ stays set until the queue is done: a cycle of
+  // tasks awaiting each other is not forwarded around forever.
+  if (tls_cancel_queue != nullptr) {
+    tls_cancel_queue->push_back(this);
     forwarding_ = true;
-    wait_->cancel(wait_);
-    forwarding_ = false;
+    return true;
   }
+  thread_local std::vector<TaskBase*> queue;  // reused: no allocation per cancel
+  queue.push_back(this);
+  forwarding_ = true;
+  tls_cancel_queue = &queue;
+  // The hooks are noexcept: the loop always completes.
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    TaskBase* t = queue[i];
+    if (t->wait_ != nullptr) t->wait_->cancel(t->wait_);
+  }
+  tls_cancel_queue = nullptr;
+  for (TaskBase* t : queue) t->forwarding_ = false;
+  queue.clear();
   return true;
 }
 

@@ -1,11 +1,15 @@
 #include "aio/task_group.hpp"
 
+#include <new>
+
 namespace aio {
 
 TaskGroup::~TaskGroup() {
+  if (abort_later_ != nullptr) abort_later_->group = nullptr;
   // Only the loop's close() destroys a group with children left: unhook them.
   for (Child& c : children_) {
     if (c.node.linked()) c.node.unlink();
+    if (c.task != nullptr) c.task->release();
   }
 }
 
@@ -14,8 +18,10 @@ void TaskGroup::check_open() const {
   if (aborting_) throw RuntimeError("TaskGroup is shutting down");
 }
 
-void TaskGroup::adopt(detail::TaskBase* child) {
-  Child& c = children_.emplace_back();
+void TaskGroup::adopt(Child& c, detail::TaskBase* child) noexcept {
+  // The group holds a reference: abort() may look at a child whose handle
+  // the body dropped and which has finished since.
+  child->add_ref();
   c.node.target = this;
   c.task = child;
   child->add_done_waiter(&c.node);
@@ -25,7 +31,7 @@ void TaskGroup::adopt(detail::TaskBase* child) {
 void TaskGroup::abort() noexcept {
   aborting_ = true;
   for (Child& c : children_) {
-    if (!c.task->done()) c.task->cancel({});
+    if (c.task != nullptr && !c.task->done()) c.task->cancel({});
   }
 }
 
@@ -35,18 +41,40 @@ void TaskGroup::on_child_done(detail::DoneTarget* self, detail::TaskBase* t) noe
   if (t->status() == detail::TaskStatus::failed) {
     t->mark_retrieved();
     g.errors_.push_back(t->error());
-    if (!g.aborting_ && !g.parent_cancel_requested_) {
-      // Abort whatever the group's body is doing; __aexit__ withdraws this
-      // cancellation again (uncancel), so the parent keeps none.
-      g.abort();
-      g.parent_cancel_requested_ = true;
-      g.parent_->cancel({});
+    if (!g.aborting_ && !g.parent_cancel_requested_ && g.abort_later_ == nullptr) {
+      auto* later = new (std::nothrow) AbortLater;
+      if (later != nullptr) {
+        later->perform = &on_abort_later;
+        later->group = &g;
+        g.abort_later_ = later;
+        g.parent_->loop().schedule(later);
+      } else {
+        g.start_abort();
+      }
     }
   }
   if (g.running_ == 0 && g.waiting_) {
     g.waiting_ = false;
     g.parent_->loop().schedule(g.parent_);
   }
+}
+
+void TaskGroup::on_abort_later(detail::Runnable* r, detail::Runnable::Action action) noexcept {
+  auto* self = static_cast<AbortLater*>(r);
+  if (self->group != nullptr) {
+    self->group->abort_later_ = nullptr;
+    if (action == detail::Runnable::Action::run) self->group->start_abort();
+  }
+  delete self;
+}
+
+void TaskGroup::start_abort() noexcept {
+  if (aborting_ || parent_cancel_requested_) return;
+  // Abort whatever the group's body is doing; __aexit__ withdraws this
+  // cancellation again (uncancel), so the parent keeps none.
+  abort();
+  parent_cancel_requested_ = true;
+  parent_->cancel({});
 }
 
 void TaskGroup::begin_exit(bool body_failed) noexcept {

@@ -36,7 +36,12 @@ Task<T> async_with_impl(R resource, F body) {
   if (error && !suppress) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) {
     if (result) co_return std::move(*result);
-    co_return T{};  // the body's exception was suppressed
+    // The body's exception was suppressed: its result is value-initialised.
+    if constexpr (std::is_default_constructible_v<T>) {
+      co_return T{};
+    } else {
+      throw RuntimeError("aio::async_with: aexit suppressed the body's exception, and its result type has no default");
+    }
   }
 }
 
@@ -49,7 +54,8 @@ Task<T> async_with_impl(R resource, F body) {
 /// callable returning `aio::Task<T>`), then always `aexit(e)` — with a null
 /// `e` when the body returned, the body's exception when it threw, the
 /// CancelledError when it was cancelled. If `aexit` returns true the
-/// exception is suppressed (and a non-void result is value-initialised);
+/// exception is suppressed (and a non-void result is value-initialised, or,
+/// if its type has no default, RuntimeError is thrown);
 /// otherwise it propagates after `aexit`, a cancellation included. If
 /// `aenter` throws, neither the body nor `aexit` runs. An rvalue resource
 /// is moved into the operation; an lvalue is used in place. `body` is kept

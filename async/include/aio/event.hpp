@@ -31,7 +31,7 @@ class Event {
   /// Throws: CancelledError if cancelled while waiting (also after set()
   /// woke it, if it had not resumed yet).
   /// Cancel safety: safe; nothing is consumed.
-  Awaiter wait() noexcept { return Awaiter(waiters_, flag_); }
+  Awaiter wait() noexcept { return Awaiter(waiters_, &is_set_fn, this); }
 
   /// Sets the flag and wakes every waiting task (asyncio Event.set).
   void set() noexcept {
@@ -44,6 +44,8 @@ class Event {
   bool is_set() const noexcept { return flag_; }
 
  private:
+  static bool is_set_fn(const void* self) noexcept { return static_cast<const Event*>(self)->flag_; }
+
   detail::WaiterList<> waiters_;
   bool flag_ = false;
 };

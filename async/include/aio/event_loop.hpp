@@ -10,6 +10,7 @@
 #include "aio/callback_handle.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_state.hpp"
+#include "aio/detail/timer_heap.hpp"
 #include "aio/errors.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
@@ -48,7 +49,7 @@ struct LoopOptions {
   /// order, without the SQ index array.
   Feature no_sqarray = Feature::automatic;
   /// Debug mode; unset: on when the environment variable AIO_DEBUG is 1.
-  std::optional<bool> debug;
+  std::optional<bool> debug{};
 };
 
 /// asyncio's event loop on one io_uring ring. Create, run and close it on
@@ -147,7 +148,10 @@ class EventLoop {
   /// in the order they were scheduled.
   template <class Rep, class Period, class F>
   CallbackHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
-    return call_at(time() + std::chrono::duration_cast<clock::duration>(delay), std::forward<F>(f));
+    auto* cb = make_callback(std::forward<F>(f));
+    cb->deadline = detail::deadline_after(detail::LoopCore::now(), detail::to_ns_ceil(delay));
+    core_.timers.push(cb);
+    return CallbackHandle(cb);
   }
   /// Runs `f()` once the loop's clock reaches `when`.
   template <class F>

@@ -27,6 +27,9 @@ namespace detail {
 class GatherCore : Wait, DoneTarget {
  public:
   GatherCore(std::size_t count, bool settled);
+  /// Movable until awaited (so that wait_for can hold a gather by value);
+  /// moving one that was awaited is a bug.
+  GatherCore(GatherCore&& other) noexcept;
   GatherCore(const GatherCore&) = delete;
   GatherCore& operator=(const GatherCore&) = delete;
   ~GatherCore();  // detaches from children still running (they go on) and drops its references
@@ -123,6 +126,7 @@ class GatherPack {
  public:
   /// Braces at the call site: the children become tasks left to right.
   template <class... As>
+    requires(sizeof...(As) == sizeof...(Ts) && (!std::is_same_v<std::remove_cvref_t<As>, GatherPack> && ...))
   explicit GatherPack(As&&... aws) : core_(sizeof...(Ts), Settled) {
     std::size_t i = 0;
     ((owned_[i] = set_child(core_, i, std::forward<As>(aws)), ++i), ...);

@@ -222,7 +222,7 @@ class BasicQueue {
   /// (asyncio Queue.join); returns at once if none is unfinished.
   /// Throws: CancelledError if cancelled while waiting.
   /// Cancel safety: safe; nothing is consumed.
-  SignalAwaiter join() noexcept { return SignalAwaiter(joiners_, unfinished_ == 0); }
+  SignalAwaiter join() noexcept { return SignalAwaiter(joiners_, &all_done, this); }
 
   /// Shuts the queue down (asyncio Queue.shutdown, Python 3.13): put() and
   /// put_nowait() throw QueueShutDown from now on, and waiting putters are
@@ -297,6 +297,8 @@ class BasicQueue {
   WaiterList<> joiners_;
   std::size_t maxsize_;
   std::size_t reserved_ = 0;    // slots reserved for woken putters
+  static bool all_done(const void* self) noexcept { return static_cast<const BasicQueue*>(self)->unfinished_ == 0; }
+
   std::size_t unfinished_ = 0;  // items put and not yet marked task_done()
   bool shutdown_ = false;
   bool immediate_ = false;

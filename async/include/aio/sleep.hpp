@@ -39,7 +39,7 @@ class SleepAwaiter : Wait, TimerNode {
     if (deadline == 0 && !absolute_) {
       loop.schedule(task_);  // sleep(0): a yield, the ring is not involved
     } else {
-      if (!absolute_) deadline += LoopCore::now();
+      if (!absolute_) deadline = deadline_after(LoopCore::now(), deadline);
       loop.timers.push(this);
     }
     task_->park(h, this);
@@ -81,9 +81,8 @@ class SleepAwaiter : Wait, TimerNode {
 /// Cancel safety: safe; cancelling removes the timer, nothing is lost.
 template <class Rep, class Period>
 detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-  // Round up a positive duration that converts to 0 ns so it is not a mere yield.
-  return detail::SleepAwaiter(ns == 0 && d > d.zero() ? 1 : static_cast<std::int64_t>(ns), false);
+  // Rounded up: a positive duration under 1 ns is not a mere yield.
+  return detail::SleepAwaiter(detail::to_ns_ceil(d), false);
 }
 
 /// Suspends the calling task until the loop's clock (`EventLoop::time()`)
@@ -94,8 +93,7 @@ detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
 /// Throws and cancel safety: as sleep().
 template <class Duration>
 detail::SleepAwaiter sleep_until(std::chrono::time_point<std::chrono::steady_clock, Duration> when) noexcept {
-  return detail::SleepAwaiter(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count(), true);
+  return detail::SleepAwaiter(detail::to_ns_ceil(when.time_since_epoch()), true);
 }
 
 }  // namespace aio

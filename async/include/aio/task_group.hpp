@@ -38,8 +38,15 @@ class TaskGroup : detail::DoneTarget {
   template <class T>
   TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
     check_open();
-    TaskHandle<T> handle(detail::spawn(parent_->loop(), std::move(task), std::move(name)));
-    adopt(handle.state_ptr());
+    Child& child = children_.emplace_back();  // first: a child never runs outside the group
+    TaskHandle<T> handle;
+    try {
+      handle = TaskHandle<T>(detail::spawn(parent_->loop(), std::move(task), std::move(name)));
+    } catch (...) {
+      children_.pop_back();
+      throw;
+    }
+    adopt(child, handle.state_ptr());
     return handle;
   }
 
@@ -49,7 +56,7 @@ class TaskGroup : detail::DoneTarget {
 
   struct Child {
     detail::DoneWaiter node;  // its target is the group
-    detail::TaskBase* task;
+    detail::TaskBase* task = nullptr;  // a reference, released by ~TaskGroup
   };
 
   /// What task_group awaits after the body: every child done.
@@ -69,13 +76,24 @@ class TaskGroup : detail::DoneTarget {
     detail::DoneTarget::on_done = &on_child_done;
   }
   void check_open() const;
-  void adopt(detail::TaskBase* child);
+  void adopt(Child& c, detail::TaskBase* child) noexcept;
   void abort() noexcept;
   void begin_exit(bool body_failed) noexcept;
   ExitAwaiter wait_children() noexcept { return ExitAwaiter(*this); }
   /// After every child is done: throws per asyncio's __aexit__.
   void finish(std::exception_ptr body_error, bool body_cancelled);
   static void on_child_done(detail::DoneTarget* self, detail::TaskBase* finished) noexcept;
+  /// The first failure's consequence: cancel the other children and the body.
+  void start_abort() noexcept;
+
+  // asyncio handles a child's end in a callback of the next iteration, so
+  // siblings already ready run first (and may fail too: all of them are
+  // reported). A small runnable does it here; it outlives the group if need be.
+  struct AbortLater : detail::Runnable {
+    TaskGroup* group = nullptr;  // null once the group is gone
+  };
+  static void on_abort_later(detail::Runnable* r, detail::Runnable::Action action) noexcept;
+  AbortLater* abort_later_ = nullptr;
 
   detail::TaskBase* parent_;
   std::deque<Child> children_;  // a deque: the nodes must not move

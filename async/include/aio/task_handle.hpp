@@ -117,7 +117,9 @@ class TaskHandle {
     // the awaiter then gets whatever it ends with.
     static void on_cancel(detail::Wait* w) noexcept {
       auto* self = static_cast<Awaiter*>(w);
-      if (self->woken_) return;  // decided: the pending cancellation is thrown at resume
+      // Decided (woken, or the awaited task just ended and is telling its
+      // waiters): the pending cancellation is thrown at resume.
+      if (self->woken_ || self->state_->done()) return;
       self->task_->forward_cancel();
       self->state_->cancel(self->task_->cancel_message());
     }

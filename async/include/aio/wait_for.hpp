@@ -102,7 +102,7 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
 
   TaskBase& task = current_task();
   const int cancelling = task.cancelling();
-  TimeoutTimer timer(task, LoopCore::now() + timeout_ns);
+  TimeoutTimer timer(task, deadline_after(LoopCore::now(), timeout_ns));
   // Our own cancellation becomes a TimeoutError only if no other one is
   // pending on the task: an outside cancel is never lost or converted.
   // The TimeoutError ends this coroutine through fail(), not a throw, and an
@@ -173,14 +173,12 @@ auto wait_for(Aw&& aw, std::chrono::duration<Rep, Period> timeout) {
   using A = std::remove_cvref_t<Aw>;
   static_assert(!std::is_lvalue_reference_v<Aw> || !detail::is_task_v<A>,
                 "aio::wait_for: pass a Task by value (std::move it)");
-  const std::int64_t ns = std::chrono::ceil<std::chrono::nanoseconds>(timeout).count();
-  if constexpr (std::is_move_constructible_v<A>) {
-    return detail::wait_for_impl<A>(A(std::forward<Aw>(aw)), ns);
-  } else {
-    // An immovable awaitable is kept by reference: valid while the
-    // full-expression `co_await wait_for(...)` lasts.
-    return detail::wait_for_impl<Aw&&>(std::forward<Aw>(aw), ns);
-  }
+  const std::int64_t ns = detail::to_ns_ceil(timeout);
+  // Held by value, so that `create_task(wait_for(q.get(), t))` outlives the
+  // temporaries of the call.
+  static_assert(std::is_move_constructible_v<A>,
+                "aio::wait_for: the awaitable must be movable; wrap it in a coroutine (a Task)");
+  return detail::wait_for_impl<A>(A(std::forward<Aw>(aw)), ns);
 }
 
 }  // namespace aio

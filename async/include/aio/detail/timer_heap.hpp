@@ -7,11 +7,34 @@
 // O(1) to add, to remove (a tombstone) and to pop. A timer that would break
 // the run's order goes to a 4-ary min-heap: O(log n) to add and remove.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <limits>
+#include <ratio>
 #include <vector>
 
 namespace aio::detail {
+
+/// `d` in nanoseconds, rounded up (a timer never fires early), clamped to
+/// the int64 range: a duration too long to represent means "never", not an
+/// overflow (e.g. `sleep(std::chrono::hours::max())`).
+template <class Rep, class Period>
+constexpr std::int64_t to_ns_ceil(std::chrono::duration<Rep, Period> d) noexcept {
+  using Wide = std::chrono::duration<long double, std::nano>;
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  const Wide wide(d);
+  if (wide >= Wide(static_cast<long double>(max))) return max;
+  if (wide <= Wide(static_cast<long double>(min))) return min;
+  return std::chrono::ceil<std::chrono::nanoseconds>(d).count();
+}
+
+/// `now + ns`, saturated at the largest deadline instead of overflowing.
+constexpr std::int64_t deadline_after(std::int64_t now, std::int64_t ns) noexcept {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  return ns > max - now ? max : now + ns;
+}
 
 struct TimerNode {
   enum class Action : bool { fire, drop };

@@ -36,8 +36,9 @@ struct Waiter : ListHook, Wait {
     Wait::cancel = &on_cancel;
   }
   /// Movable until awaited (so that wait_for can hold the awaiter by value);
-  /// the new node starts idle and unlinked.
-  Waiter(Waiter&& other) noexcept : Waiter(other.give_back_) {}
+  /// the new node starts idle and unlinked, with the same hooks (a derived
+  /// awaiter may have its own cancel hook).
+  Waiter(Waiter&& other) noexcept : Waiter(other.give_back_) { Wait::cancel = other.Wait::cancel; }
   Waiter& operator=(const Waiter&) = delete;
   /// A frame can be destroyed with the waiter still linked (EventLoop::close
   /// destroys unfinished tasks): leave the list. Nothing else is touched, as
@@ -135,18 +136,23 @@ class WaiterList {
 };
 
 /// An await that waits until woken and is given nothing back to pass on
-/// (Event.wait, Queue.join).
+/// (Event.wait, Queue.join). Whether it must wait is asked when it is
+/// awaited, not when it is made: `auto w = ev.wait(); ev.set(); co_await w;`
+/// (or a wait_for that starts later) does not miss the set().
 class [[nodiscard]] SignalAwaiter : Waiter {
  public:
-  SignalAwaiter(WaiterList<>& list, bool ready) noexcept : list_(list), ready_(ready) {}
+  using ReadyFn = bool (*)(const void* owner) noexcept;
+  SignalAwaiter(WaiterList<>& list, ReadyFn ready, const void* owner) noexcept
+      : list_(list), ready_(ready), owner_(owner) {}
 
-  bool await_ready() const noexcept { return ready_; }
+  bool await_ready() const noexcept { return ready_(owner_); }
   void await_suspend(std::coroutine_handle<> h) { park_in(list_, h); }
   void await_resume() const { throw_if_cancelled(); }
 
  private:
   WaiterList<>& list_;
-  bool ready_;
+  ReadyFn ready_;
+  const void* owner_;
 };
 
 }  // namespace aio::detail
