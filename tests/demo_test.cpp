@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process_util.hpp"
@@ -110,9 +111,20 @@ TEST_CASE("aio-demo --help and each scenario's --help describe the options", "[d
   const auto top = demo({"--help"});
   CHECK(top.exit_code == 0);
   CHECK_THAT(top.out, Catch::Contains("countasync") && Catch::Contains("Subcommands"));
-  const auto sub = demo({"wait_for", "--help"});
-  CHECK(sub.exit_code == 0);
-  CHECK_THAT(sub.out, Catch::Contains("--timeout") && Catch::Contains("--work"));
+  const std::vector<std::pair<std::string, std::vector<std::string>>> scenarios = {
+      {"countasync", {"--serial"}},
+      {"asyncq", {"--nprod", "--ncon", "--seed", "--time-scale"}},
+      {"blocking", {"--seconds", "--debug", "--fixed"}},
+      {"wait_for", {"--timeout", "--work"}},
+      {"loop-overhead", {"--iterations", "--entries"}},
+      {"async-context", {"--raise"}},
+  };
+  for (const auto& [name, options] : scenarios) {
+    INFO(name);
+    const auto sub = demo({name, "--help"});
+    CHECK(sub.exit_code == 0);
+    for (const auto& option : options) CHECK_THAT(sub.out, Catch::Contains(option));
+  }
 }
 
 TEST_CASE("aio-demo rejects an unknown scenario or a bad option value with exit code 2", "[demo]") {
@@ -169,6 +181,18 @@ TEST_CASE("aio-demo asyncq: producers add items, consumers get each once, then t
   std::sort(consumed.begin(), consumed.end());
   CHECK(produced == consumed);
   CHECK_THAT(lines.back(), Catch::Matches(R"(Program completed in \d+\.\d{5} seconds\.)"));
+  // main awaits every producer before join: the total is at least the
+  // longest producer's sleeps (scaled by 0.01), and stays far from a hang.
+  double producer_s[3] = {0, 0, 0};
+  for (const auto& l : lines) {
+    std::smatch m;
+    if (std::regex_match(l, m, sleeping) && m[1] == "Producer") producer_s[std::stoi(m[2]) % 3] += std::stoi(m[3]) * 0.01;
+  }
+  std::smatch total;
+  REQUIRE(std::regex_match(lines.back(), total, std::regex(R"(Program completed in (\d+\.\d+) seconds\.)")));
+  const double longest = *std::max_element(producer_s, producer_s + 3);
+  CHECK(std::stod(total[1]) >= longest);
+  CHECK(std::stod(total[1]) < longest + 2.0);
 }
 
 TEST_CASE("aio-demo asyncq --seed makes the run reproducible", "[demo]") {

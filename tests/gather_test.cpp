@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -72,6 +74,24 @@ TEST_CASE("gather over a vector of tasks returns a vector in order", "[gather]")
     std::vector<aio::Task<int>> none;
     std::vector<int> empty = co_await aio::gather(std::move(none));
     CHECK(empty.empty());
+  };
+  aio::run(main());
+}
+
+TEST_CASE("gather accepts any range of tasks or handles and returns a vector in order", "[gather]") {
+  auto main = []() -> aio::Task<> {
+    std::array<aio::Task<int>, 3> tasks{after(3ms, 0), after(2ms, 1), after(1ms, 2)};
+    const std::vector<int> r = co_await aio::gather(std::move(tasks));
+    REQUIRE(r.size() == 3);
+    CHECK((r[0] == 0 && r[1] == 1 && r[2] == 2));
+    std::list<aio::TaskHandle<int>> handles;
+    handles.push_back(aio::create_task(after(2ms, 5)));
+    handles.push_back(aio::create_task(after(1ms, 6)));
+    const std::vector<aio::Outcome<int>> settled = co_await aio::gather_settled(handles);
+    REQUIRE(settled.size() == 2);
+    CHECK(settled[0].value() == 5);
+    CHECK(settled[1].value() == 6);
+    CHECK(handles.front().result() == 5);  // a caller's handle keeps its result
   };
   aio::run(main());
 }

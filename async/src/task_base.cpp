@@ -15,8 +15,10 @@ namespace aio::detail {
 namespace {
 
 // The tasks whose waits the outermost TaskBase::cancel on this thread still
-// has to cancel; null outside a cancel.
-thread_local std::vector<TaskBase*>* tls_cancel_queue = nullptr;
+// has to cancel (reused: no allocation per cancel; constant-initialised, so
+// no TLS guard on the path), and whether such a cancel is running.
+thread_local std::vector<TaskBase*> tls_cancel_queue;
+thread_local bool tls_in_cancel = false;
 
 std::string demangle(const char* mangled) {
   int status = 0;
@@ -71,21 +73,22 @@ bool TaskBase::cancel(std::string_view message) {
   // so that a chain of 100,000 tasks awaiting each other does not recurse
   // 100,000 deep. forwarding_ stays set until the queue is done: a cycle of
   // tasks awaiting each other is not forwarded around forever.
-  if (tls_cancel_queue != nullptr) {
-    tls_cancel_queue->push_back(this);
+  if (tls_in_cancel) {
+    tls_cancel_queue.push_back(this);
     forwarding_ = true;
     return true;
   }
-  thread_local std::vector<TaskBase*> queue;  // reused: no allocation per cancel
-  queue.push_back(this);
   forwarding_ = true;
-  tls_cancel_queue = &queue;
-  // The hooks are noexcept: the loop always completes.
+  tls_in_cancel = true;
+  // The hooks are noexcept: this always completes.
+  wait_->cancel(wait_);
+  std::vector<TaskBase*>& queue = tls_cancel_queue;
   for (std::size_t i = 0; i < queue.size(); ++i) {
     TaskBase* t = queue[i];
     if (t->wait_ != nullptr) t->wait_->cancel(t->wait_);
   }
-  tls_cancel_queue = nullptr;
+  tls_in_cancel = false;
+  forwarding_ = false;
   for (TaskBase* t : queue) t->forwarding_ = false;
   queue.clear();
   return true;

@@ -153,11 +153,12 @@ class EventLoop {
     core_.timers.push(cb);
     return CallbackHandle(cb);
   }
-  /// Runs `f()` once the loop's clock reaches `when`.
-  template <class F>
-  CallbackHandle call_at(clock::time_point when, F&& f) {
+  /// Runs `f()` once the loop's clock reaches `when` (`loop.time() + d`, of
+  /// any precision, e.g. `std::chrono::duration<double>(0.5)`; rounded up).
+  template <class Duration, class F>
+  CallbackHandle call_at(std::chrono::time_point<clock, Duration> when, F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
-    cb->deadline = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+    cb->deadline = detail::to_ns_ceil(when.time_since_epoch());
     core_.timers.push(cb);
     return CallbackHandle(cb);
   }
@@ -175,7 +176,10 @@ class EventLoop {
   /// the environment variable AIO_DEBUG is 1.
   void set_debug(bool enabled) noexcept { core_.debug = enabled; }
   bool get_debug() const noexcept { return core_.debug; }
-  void set_slow_callback_duration(std::chrono::nanoseconds d) noexcept { core_.slow_step = d; }
+  template <class Rep, class Period>
+  void set_slow_callback_duration(std::chrono::duration<Rep, Period> d) noexcept {
+    core_.slow_step = std::chrono::nanoseconds(detail::to_ns_ceil(d));
+  }
   std::chrono::nanoseconds slow_callback_duration() const noexcept { return core_.slow_step; }
 
   /// The io_uring setup flags in use, e.g. "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG|...".

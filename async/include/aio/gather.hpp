@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -188,6 +189,34 @@ class GatherRange {
   bool owned_;
 };
 
+/// A range of Tasks or of TaskHandles (std::vector, std::array, std::list...).
+template <class R>
+concept GatherRangeArg = std::ranges::input_range<R> && GatherAwaitable<std::ranges::range_value_t<R>>;
+
+template <bool Settled, class R>
+auto make_gather_range(R&& range) {
+  using E = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+  using T = gather_value_t<E>;
+  if constexpr (std::is_same_v<E, Task<T>>) {
+    static_assert(!std::is_lvalue_reference_v<R> && !std::is_const_v<std::remove_reference_t<R>>,
+                  "aio::gather: pass a range of Tasks as an rvalue (std::move it)");
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, std::vector<Task<T>>>) {
+      return GatherRange<Settled, T>(std::move(range));
+    } else {
+      std::vector<Task<T>> tasks;
+      for (auto& t : range) tasks.push_back(std::move(t));
+      return GatherRange<Settled, T>(std::move(tasks));
+    }
+  } else {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, std::vector<TaskHandle<T>>>) {
+      return GatherRange<Settled, T>(range);
+    } else {
+      const std::vector<TaskHandle<T>> handles(std::ranges::begin(range), std::ranges::end(range));
+      return GatherRange<Settled, T>(handles);
+    }
+  }
+}
+
 template <class A>
 constexpr bool gather_arg_ok = !std::is_lvalue_reference_v<A> ||
                                !std::is_same_v<std::remove_cvref_t<A>, Task<gather_value_t<A>>>;
@@ -214,14 +243,11 @@ auto gather(As&&... aws) {
 }
 
 /// asyncio.gather on a list: `co_await gather(std::move(tasks))` yields a
-/// std::vector of the results in order. As the pack form otherwise.
-template <class T>
-auto gather(std::vector<Task<T>> tasks) {
-  return detail::GatherRange<false, T>(std::move(tasks));
-}
-template <class T>
-auto gather(const std::vector<TaskHandle<T>>& handles) {
-  return detail::GatherRange<false, T>(handles);
+/// std::vector of the results in order; `tasks` is any range of Tasks
+/// (passed as an rvalue) or of TaskHandles. As the pack form otherwise.
+template <detail::GatherRangeArg R>
+auto gather(R&& range) {
+  return detail::make_gather_range<false>(std::forward<R>(range));
 }
 
 /// asyncio.gather(..., return_exceptions=True): waits for every child and
@@ -237,13 +263,9 @@ auto gather_settled(As&&... aws) {
                 "aio::gather_settled: pass a Task by value (std::move it)");
   return detail::GatherPack<true, detail::gather_value_t<As>...>(std::forward<As>(aws)...);
 }
-template <class T>
-auto gather_settled(std::vector<Task<T>> tasks) {
-  return detail::GatherRange<true, T>(std::move(tasks));
-}
-template <class T>
-auto gather_settled(const std::vector<TaskHandle<T>>& handles) {
-  return detail::GatherRange<true, T>(handles);
+template <detail::GatherRangeArg R>
+auto gather_settled(R&& range) {
+  return detail::make_gather_range<true>(std::forward<R>(range));
 }
 
 }  // namespace aio
