@@ -24,6 +24,19 @@ aio::Task<int> fail_after(std::chrono::milliseconds d, std::string what) {
   throw std::runtime_error(what);
 }
 
+/// The what() of each exception in the group, in order.
+std::vector<std::string> whats_of(const aio::ExceptionGroup& eg) {
+  std::vector<std::string> whats;
+  for (auto& e : eg.exceptions()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      whats.push_back(ex.what());
+    }
+  }
+  return whats;
+}
+
 }  // namespace
 
 TEST_CASE("a task group runs its children concurrently and waits for all of them", "[task_group]") {
@@ -103,14 +116,7 @@ TEST_CASE("several failures are rethrown together as an ExceptionGroup without C
       });
       FAIL("no exception");
     } catch (const aio::ExceptionGroup& eg) {
-      std::vector<std::string> whats;
-      for (auto& e : eg.exceptions()) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          whats.push_back(ex.what());
-        }
-      }
+      const std::vector<std::string> whats = whats_of(eg);
       REQUIRE(whats.size() == 2);
       CHECK(whats[0] == "a");
       CHECK(whats[1] == "b");
@@ -127,17 +133,6 @@ TEST_CASE("children failing in the same iteration are all reported, as asyncio d
     throw std::runtime_error(what);
     co_return;
   };
-  auto errors_of = [](const aio::ExceptionGroup& eg) {
-    std::vector<std::string> whats;
-    for (auto& e : eg.exceptions()) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        whats.push_back(ex.what());
-      }
-    }
-    return whats;
-  };
   auto main = [&]() -> aio::Task<> {
     std::vector<std::string> first, second;
     try {
@@ -148,7 +143,7 @@ TEST_CASE("children failing in the same iteration are all reported, as asyncio d
         co_return;
       });
     } catch (const aio::ExceptionGroup& eg) {
-      first = errors_of(eg);
+      first = whats_of(eg);
     }
     try {
       co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
@@ -158,7 +153,7 @@ TEST_CASE("children failing in the same iteration are all reported, as asyncio d
         co_await aio::sleep(10s);
       });
     } catch (const aio::ExceptionGroup& eg) {
-      second = errors_of(eg);
+      second = whats_of(eg);
     }
     CHECK(first == std::vector<std::string>{"a", "b"});
     CHECK(second == std::vector<std::string>{"c", "d"});

@@ -254,6 +254,9 @@ class BasicQueue {
   std::size_t maxsize() const noexcept { return maxsize_; }
 
  private:
+  // join()'s question, asked when it is awaited.
+  static bool all_done(const void* self) noexcept { return static_cast<const BasicQueue*>(self)->unfinished_ == 0; }
+
   // Adds an item: to the first waiting getter, else to the storage.
   void insert(T&& x) {
     if (GetAwaiter* g = getters_.front()) {
@@ -297,8 +300,6 @@ class BasicQueue {
   WaiterList<> joiners_;
   std::size_t maxsize_;
   std::size_t reserved_ = 0;    // slots reserved for woken putters
-  static bool all_done(const void* self) noexcept { return static_cast<const BasicQueue*>(self)->unfinished_ == 0; }
-
   std::size_t unfinished_ = 0;  // items put and not yet marked task_done()
   bool shutdown_ = false;
   bool immediate_ = false;
