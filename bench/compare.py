@@ -216,9 +216,9 @@ def main():
 
     def py_figure(loop, workload, n, figure):
         if loop not in py:
-            return None, n, 0
+            return None, n
         pn, runs = py[loop][(workload, n)]
-        return median([r.get(figure) for r in runs]), pn, len(runs)
+        return median([r.get(figure) for r in runs]), pn
 
     lines = []
     lines.append(f"Machine: {machine()}; load average {load_before[0]:.2f} at the start, "
@@ -241,17 +241,18 @@ def main():
         cells = []
         peers = []
         for loop in ("asyncio", "uvloop"):
-            v, pn, runs = py_figure(loop, workload, n, figure)
-            peers.append(v)
+            v, pn = py_figure(loop, workload, n, figure)
             mark = ""
             if v is not None and pn != n:
                 mark = f" (N={pn:,})"
-                notes.add("(N=…): Python ran a smaller N; only per-item figures compare.")
+                notes.add("(N=…): Python ran a smaller N; only per-item figures compare (no ratio otherwise).")
+            # A whole-run figure at another N is shown but not compared.
+            peers.append(v if pn == n or per_item else None)
             cells.append(fmt(v, scale) + mark)
         ours_cell = fmt(ours, scale)
         if ours is None:
-            ours_cell = "not built"
-            notes.add("not built: the runtime this was built from has no aio::Queue / aio::wait_for yet.")
+            ours_cell = "no figure"
+            notes.add("no figure: aio's benchmark reported no such counter.")
         lines.append(f"| {label} | {unit} | {ours_cell} | {cells[0]} | {cells[1]} | "
                      f"{ratio(peers[0], ours)} | {ratio(peers[1], ours)} |")
     for note in sorted(notes):

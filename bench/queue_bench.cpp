@@ -1,7 +1,6 @@
 // queue_pipeline (../shared/BENCH.md): Queue(maxsize=1024), 2 producers,
 // 5 consumers, 1,000,000 items in all; consumers call task_done; main awaits
-// join(), then cancels the consumers. Built only when aio::Queue exists
-// (bench/CMakeLists.txt checks that it compiles).
+// join(), then cancels the consumers.
 
 #include <chrono>
 #include <cstdint>

@@ -1,5 +1,4 @@
-// wait_for_timeout/N and wait_for_fast/N (../shared/BENCH.md). Built only
-// when aio::wait_for exists (bench/CMakeLists.txt checks that it compiles).
+// wait_for_timeout/N and wait_for_fast/N (../shared/BENCH.md).
 
 #include <chrono>
 #include <cstdint>

@@ -70,11 +70,10 @@ Scenario loop_overhead_scenario() {
                 {"defer", aio::LoopOptions::TaskRun::defer},
                 {"coop", aio::LoopOptions::TaskRun::cooperative},
                 {"plain", aio::LoopOptions::TaskRun::plain}};
-            auto* mode = app.add_option_function<std::string>(
-                "--taskrun",
-                [o, modes](const std::string& v) { o->taskrun = modes.at(v); },
-                "ring task-run mode: auto, defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or plain");
-            mode->check(CLI::IsMember({"auto", "defer", "coop", "plain"}))->default_str("auto");
+            app.add_option("--taskrun", o->taskrun,
+                           "ring task-run mode: auto, defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or plain")
+                ->transform(CLI::CheckedTransformer(modes))
+                ->default_str("auto");
             return [o] { return run(*o); };
           }};
 }

@@ -84,14 +84,18 @@ TEST_CASE("aexit returning true suppresses the exception", "[async_with]") {
 
 TEST_CASE("a cancelled body still runs aexit, and the cancellation continues", "[async_with][cancel]") {
   std::vector<std::string> log;
+  aio::Event in_body;
   auto user = [&]() -> aio::Task<> {
     Resource r{log};
-    co_await aio::async_with(r, [](Resource&) -> aio::Task<> { co_await aio::sleep(10s); });
+    co_await aio::async_with(r, [&](Resource&) -> aio::Task<> {
+      in_body.set();
+      co_await aio::sleep(10s);
+    });
     log.push_back("after with");  // not reached
   };
   auto main = [&]() -> aio::Task<> {
     auto t = aio::create_task(user());
-    co_await aio::sleep(1ms);
+    co_await in_body.wait();  // cancelled in the body, not in aenter
     t.cancel();
     CHECK_THROWS_AS(co_await t, aio::CancelledError);
   };
@@ -101,14 +105,18 @@ TEST_CASE("a cancelled body still runs aexit, and the cancellation continues", "
 
 TEST_CASE("aexit may suppress a cancellation", "[async_with][cancel]") {
   std::vector<std::string> log;
+  aio::Event in_body;
   auto user = [&]() -> aio::Task<> {
     Resource r{log, true};
-    co_await aio::async_with(r, [](Resource&) -> aio::Task<> { co_await aio::sleep(10s); });
+    co_await aio::async_with(r, [&](Resource&) -> aio::Task<> {
+      in_body.set();
+      co_await aio::sleep(10s);
+    });
     log.push_back("after with");
   };
   auto main = [&]() -> aio::Task<> {
     auto t = aio::create_task(user());
-    co_await aio::sleep(1ms);
+    co_await in_body.wait();  // cancelled in the body, not in aenter
     t.cancel();
     co_await t;
     CHECK_FALSE(t.cancelled());

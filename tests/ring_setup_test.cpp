@@ -12,13 +12,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <poll.h>
+
+#include <array>
 #include <cerrno>
 #include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "aio/aio.hpp"
+#include "aio/uring/ring.hpp"
 #include "test_util.hpp"
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -35,21 +47,21 @@ void forbid_io_uring_setup(int err) {
   }
 }
 
-/// Creates an EventLoop in a child whose io_uring_setup fails with `err`;
-/// returns "<errno>:<what()>" of the exception the child caught.
-std::string loop_error_without_io_uring(int err) {
+/// Runs `body` in a forked child (so that process-wide setup caches and the
+/// simulated refusals stay there) and returns what it returned; "skip" if the
+/// child exited with 77 (seccomp filters not available).
+std::string in_child(const std::function<std::string()>& body) {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     close(fds[0]);
-    forbid_io_uring_setup(err);
-    std::string msg = "no exception";
+    std::string msg;
     try {
-      aio::EventLoop loop;
-    } catch (const std::system_error& e) {
-      msg = std::to_string(e.code().value()) + ":" + e.what();
+      msg = body();
+    } catch (const std::exception& e) {
+      msg = std::string("exception: ") + e.what();
     } catch (...) {
       msg = "another exception";
     }
@@ -65,6 +77,20 @@ std::string loop_error_without_io_uring(int err) {
   waitpid(pid, &status, 0);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 77) return "skip";
   return out;
+}
+
+/// Creates an EventLoop in a child whose io_uring_setup fails with `err`;
+/// returns "<errno>:<what()>" of the exception the child caught.
+std::string loop_error_without_io_uring(int err) {
+  return in_child([err] {
+    forbid_io_uring_setup(err);
+    try {
+      aio::EventLoop loop;
+    } catch (const std::system_error& e) {
+      return std::to_string(e.code().value()) + ":" + e.what();
+    }
+    return std::string("no exception");
+  });
 }
 
 }  // namespace
@@ -91,51 +117,7 @@ TEST_CASE("a ring the kernel cannot allocate gives a clear ENOMEM error", "[urin
 
 // -- setup variants: NO_MMAP with loop-provided memory, NO_SQARRAY, task-run modes
 
-#include <dirent.h>
-#include <poll.h>
-
-#include <array>
-#include <functional>
-#include <memory>
-#include <span>
-#include <thread>
-#include <vector>
-
-#include "aio/uring/ring.hpp"
-
-using namespace std::chrono_literals;
-
 namespace {
-
-/// Runs `body` in a forked child (so that process-wide setup caches and the
-/// simulated refusals stay there) and returns what it returned.
-std::string in_child(const std::function<std::string()>& body) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::string msg;
-    try {
-      msg = body();
-    } catch (const std::exception& e) {
-      msg = std::string("exception: ") + e.what();
-    } catch (...) {
-      msg = "another exception";
-    }
-    (void)!write(fds[1], msg.data(), msg.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return out;
-}
 
 bool has_flag(const std::string& flags, const std::string& name) {
   return ("|" + flags + "|").find("|" + name + "|") != std::string::npos;

@@ -126,10 +126,7 @@ TEST_CASE("a loop idle with nothing in flight is woken by call_soon_threadsafe f
   double waited_ms = 0;
   auto main = [&]() -> aio::Task<> {
     test::Stopwatch sw;
-    poster = std::thread([&loop, &signal] {
-      std::this_thread::sleep_for(50ms);
-      loop.call_soon_threadsafe([&signal] { signal.set(); });
-    });
+    poster = test::set_from_thread_after(loop, signal, 50ms);
     co_await signal;
     waited_ms = sw.ms();
   };

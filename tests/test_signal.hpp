@@ -4,10 +4,13 @@
 // docs/internals.md. Lets a test park a task on nothing but the loop itself:
 // no timer, no I/O.
 
+#include <chrono>
 #include <coroutine>
+#include <thread>
 
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_base.hpp"
+#include "aio/event_loop.hpp"
 
 namespace test {
 
@@ -53,5 +56,14 @@ class Signal : aio::detail::Wait {
   bool set_ = false;
   bool scheduled_ = false;
 };
+
+/// Starts a thread that waits `delay`, then sets `signal` on `loop`'s
+/// thread through call_soon_threadsafe. The caller joins it.
+inline std::thread set_from_thread_after(aio::EventLoop& loop, Signal& signal, std::chrono::milliseconds delay) {
+  return std::thread([&loop, &signal, delay] {
+    std::this_thread::sleep_for(delay);
+    loop.call_soon_threadsafe([&signal] { signal.set(); });
+  });
+}
 
 }  // namespace test

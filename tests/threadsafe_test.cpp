@@ -97,10 +97,7 @@ TEST_CASE("call_soon_threadsafe wakes the loop in every io_uring task-run mode t
     test::Signal signal;
     std::thread poster;
     auto main = [&]() -> aio::Task<> {
-      poster = std::thread([&] {
-        std::this_thread::sleep_for(10ms);
-        loop.call_soon_threadsafe([&] { signal.set(); });
-      });
+      poster = test::set_from_thread_after(loop, signal, 10ms);
       co_await signal;
     };
     test::Stopwatch sw;
@@ -141,10 +138,7 @@ TEST_CASE("an idle loop waits in the kernel instead of polling", "[threadsafe][t
   std::thread poster;
   double cpu_ms = 0;
   auto main = [&]() -> aio::Task<> {
-    poster = std::thread([&] {
-      std::this_thread::sleep_for(200ms);
-      loop.call_soon_threadsafe([&] { signal.set(); });
-    });
+    poster = test::set_from_thread_after(loop, signal, 200ms);
     const double before = test::thread_cpu_ms();
     co_await signal;
     cpu_ms = test::thread_cpu_ms() - before;

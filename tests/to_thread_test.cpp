@@ -216,9 +216,10 @@ TEST_CASE("a to_thread call cancelled before a worker picked it up never runs", 
     }
     auto all = aio::create_task(gather_all(std::move(blockers)));
     while (entered == 0) co_await aio::sleep(1ms);
-    co_await aio::sleep(5ms);  // the pool has started all the workers it will
+    // The pool (at most 32 workers) takes calls first in, first out and every
+    // worker blocks at the gate: the next call cannot start before it opens.
     auto queued = aio::create_task(aio::to_thread([&] { queued_call_ran = true; }));
-    co_await aio::sleep(1ms);  // submitted, and stuck in the queue
+    co_await aio::sleep(0s);  // its first step ran: submitted, and stuck in the queue
     queued.cancel();
     CHECK_THROWS_AS(co_await queued, aio::CancelledError);
     gate.open = true;

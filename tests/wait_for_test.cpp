@@ -105,6 +105,44 @@ TEST_CASE("wait_for with a timeout <= 0 cancels at once unless the awaitable is 
   aio::run(main());
 }
 
+TEST_CASE("wait_for with a timeout <= 0 cancels a gather's children and never converts an outside cancel", "[wait_for][cancel]") {
+  int cancelled = 0;
+  auto slow = [](int& c) -> aio::Task<> {
+    try {
+      co_await aio::sleep(10s);
+    } catch (const aio::CancelledError&) {
+      ++c;
+      throw;
+    }
+  };
+  aio::TaskHandle<int> target;
+  auto waiter = [&]() -> aio::Task<> { co_await aio::wait_for(target, 0s); };
+  auto main = [&]() -> aio::Task<> {
+    auto a = aio::create_task(slow(cancelled));
+    auto b = aio::create_task(slow(cancelled));
+    co_await aio::sleep(0s);  // both started: asleep in their try blocks
+    CHECK_THROWS_AS(co_await aio::wait_for(aio::gather(a, b), 0s), aio::TimeoutError);
+    CHECK(cancelled == 2);  // the gather's children were cancelled, not left running
+    CHECK((a.cancelled() && b.cancelled()));
+    // The waiter is cancelled from outside while wait_for(target, 0) waits
+    // for target's cancellation to finish: it stays a CancelledError.
+    target = aio::create_task([]() -> aio::Task<int> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const aio::CancelledError&) {
+      }
+      co_await aio::sleep(5ms);  // a slow cleanup
+      co_return 0;
+    }());
+    co_await aio::sleep(0s);  // target started: asleep in its try block
+    auto w = aio::create_task(waiter());
+    co_await aio::sleep(0s);  // the waiter cancelled target and waits for its cleanup
+    w.cancel();
+    CHECK_THROWS_AS(co_await w, aio::CancelledError);
+  };
+  aio::run(main());
+}
+
 TEST_CASE("a timed-out pending read is cancelled in the kernel", "[wait_for][fd]") {
   test::Pipe p;
   auto main = [&]() -> aio::Task<> {
@@ -157,21 +195,20 @@ aio::Task<bool> cancel_after(std::chrono::milliseconds d, const aio::TaskHandle<
   co_await aio::sleep(d);
   co_return target.cancel();
 }
-}  // namespace
 
-TEST_CASE("an outside cancel in the same iteration as the deadline stays a cancellation", "[wait_for][cancel][race]") {
-  // Interleaving: the canceller's 1 ms timer is armed, then the waiter's 1 ms
-  // wait_for deadline; main blocks the loop past both. One iteration fires
-  // both timers: the canceller is scheduled, the deadline cancels the waiter.
-  // The canceller runs first and cancels the waiter again, before the waiter
-  // resumes. Two cancellations, one of them wait_for's own: wait_for
-  // withdraws its own, and the outside one propagates as CancelledError.
+// The canceller's 1 ms timer is armed first, then the waiter's
+// wait_for(sleep(inner), timeout); main blocks the loop past both, so one
+// iteration fires them together and the canceller runs first. The waiter
+// must end cancelled.
+void outside_cancel_in_the_same_iteration(std::chrono::milliseconds inner, std::chrono::milliseconds timeout) {
   aio::TaskHandle<> t;
-  auto waiter = []() -> aio::Task<> { co_await aio::wait_for(aio::sleep(10s), 1ms); };
+  auto waiter = [](std::chrono::milliseconds i, std::chrono::milliseconds to) -> aio::Task<> {
+    co_await aio::wait_for(aio::sleep(i), to);
+  };
   auto main = [&]() -> aio::Task<> {
     auto canceller = aio::create_task(cancel_after(1ms, t));
-    t = aio::create_task(waiter());
-    co_await aio::sleep(0s);  // the canceller arms its timer first, then the waiter its deadline
+    t = aio::create_task(waiter(inner, timeout));
+    co_await aio::sleep(0s);  // the canceller arms its timer first, then the waiter its own
     std::this_thread::sleep_for(3ms);
     const bool accepted = co_await canceller;
     CHECK(accepted);
@@ -179,33 +216,27 @@ TEST_CASE("an outside cancel in the same iteration as the deadline stays a cance
   };
   aio::run(main());
 }
+}  // namespace
+
+TEST_CASE("an outside cancel in the same iteration as the deadline stays a cancellation", "[wait_for][cancel][race]") {
+  // The deadline (1 ms) fires with the canceller: the deadline cancels the
+  // waiter, then the canceller cancels it again before it resumes. Two
+  // cancellations, one of them wait_for's own: wait_for withdraws its own,
+  // and the outside one propagates as CancelledError.
+  outside_cancel_in_the_same_iteration(10s, 1ms);
+}
 
 TEST_CASE("an inner that finishes in the same iteration as an outside cancel is not lost", "[wait_for][cancel][race]") {
-  // Interleaving: the canceller's timer is armed first, then the waiter's
-  // inner sleep (same 1 ms). Both fire in one iteration; the canceller runs
-  // first and cancels the waiter whose inner already completed but which has
-  // not resumed. The waiter must end cancelled: never a silent success, never
-  // a TimeoutError.
-  aio::TaskHandle<> t;
-  auto waiter = []() -> aio::Task<> { co_await aio::wait_for(aio::sleep(1ms), 10s); };
-  auto main = [&]() -> aio::Task<> {
-    auto canceller = aio::create_task(cancel_after(1ms, t));
-    t = aio::create_task(waiter());
-    co_await aio::sleep(0s);
-    std::this_thread::sleep_for(3ms);
-    const bool accepted = co_await canceller;
-    CHECK(accepted);
-    CHECK_THROWS_AS(co_await t, aio::CancelledError);
-  };
-  aio::run(main());
+  // The inner sleep (1 ms) fires with the canceller, which cancels the waiter
+  // whose inner already completed but which has not resumed: never a silent
+  // success, never a TimeoutError.
+  outside_cancel_in_the_same_iteration(1ms, 10s);
 }
 
 TEST_CASE("after a timeout the task carries no leftover cancellation", "[wait_for][cancel]") {
   auto main = []() -> aio::Task<int> {
     CHECK_THROWS_AS(co_await aio::wait_for(aio::sleep(10s), 1ms), aio::TimeoutError);
     co_await aio::sleep(2ms);  // not cancelled
-    auto& loop = aio::get_running_loop();
-    (void)loop;
     co_return co_await aio::wait_for(after(1ms, 9), 1s);
   };
   CHECK(aio::run(main()) == 9);

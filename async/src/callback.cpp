@@ -4,6 +4,7 @@
 
 #include "aio/callback_handle.hpp"
 #include "aio/detail/loop_core.hpp"
+#include "aio/detail/task_base.hpp"
 
 namespace aio::detail {
 
@@ -21,13 +22,8 @@ void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
     } catch (...) {
       std::fputs("aio: exception in callback\n", stderr);
     }
-    if (timed) {
-      // Debug mode: asyncio reports every slow handle, not only task steps.
-      const std::int64_t took = LoopCore::now() - start;
-      if (took >= loop.slow_step.count()) {
-        std::fprintf(stderr, "Executing <Handle> took %.3f seconds\n", static_cast<double>(took) / 1e9);
-      }
-    }
+    // Debug mode: asyncio reports every slow handle, not only task steps.
+    if (timed) report_if_slow(loop, start, nullptr);
   }
   self->release();  // the loop's reference
 }

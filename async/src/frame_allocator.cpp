@@ -1,9 +1,10 @@
 #include "aio/detail/frame_allocator.hpp"
 
+#include "aio/uring/huge_block.hpp"
+
 #include <cstdint>
 #include <mutex>
 
-#include <sys/mman.h>
 #include <new>
 #include <utility>
 
@@ -45,7 +46,7 @@ constexpr std::size_t kMaxPooled = 1024;
 constexpr std::size_t kClasses = kMaxPooled / kGranule;
 constexpr std::size_t kSlabBytes = 64 * 1024;
 
-constexpr std::size_t kArenaBytes = 2 * 1024 * 1024;
+constexpr std::size_t kArenaBytes = uring::kHugeBlockBytes;
 
 struct Block {
   Block* next;
@@ -53,16 +54,9 @@ struct Block {
 
 // A 2 MiB-aligned arena advised for transparent huge pages; never unmapped.
 unsigned char* map_arena() {
-  void* p = ::mmap(nullptr, 2 * kArenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  auto base = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t aligned = (base + kArenaBytes - 1) & ~(kArenaBytes - 1);
-  // Give back the unaligned head and tail of the double-size mapping.
-  if (aligned > base) ::munmap(p, aligned - base);
-  const std::uintptr_t end = base + 2 * kArenaBytes;
-  if (end > aligned + kArenaBytes) ::munmap(reinterpret_cast<void*>(aligned + kArenaBytes), end - aligned - kArenaBytes);
-  ::madvise(reinterpret_cast<void*>(aligned), kArenaBytes, MADV_HUGEPAGE);
-  return reinterpret_cast<unsigned char*>(aligned);
+  void* p = uring::map_huge_block();
+  if (p == nullptr) throw std::bad_alloc();
+  return static_cast<unsigned char*>(p);
 }
 
 // Free lists left behind by threads that exited.

@@ -1,18 +1,26 @@
 #include "aio/gather.hpp"
 
 #include <exception>
+#include <memory>
 #include <utility>
+
+#include "aio/detail/frame_allocator.hpp"
 
 namespace aio::detail {
 
 GatherCore::GatherCore(std::size_t count, bool settled)
-    : slots_(count > 0 ? new Slot[count] : nullptr), count_(count), remaining_(count), settled_(settled) {
+    // From the loop's pooled allocator: a gather of a few tasks costs no malloc.
+    : slots_(count > 0 ? static_cast<Slot*>(allocate_object(count * sizeof(Slot))) : nullptr),
+      count_(count),
+      remaining_(count),
+      settled_(settled) {
+  std::uninitialized_default_construct_n(slots_, count);
   Wait::cancel = &on_cancel;
   DoneTarget::on_done = &on_child_done;
 }
 
 GatherCore::GatherCore(GatherCore&& other) noexcept
-    : slots_(std::move(other.slots_)),
+    : slots_(std::exchange(other.slots_, nullptr)),
       count_(std::exchange(other.count_, 0)),
       remaining_(other.remaining_),
       settled_(other.settled_) {
@@ -30,6 +38,10 @@ GatherCore::~GatherCore() {
     // it left running after an early failure.
     s.task->mark_retrieved();
     s.task->release();
+  }
+  if (slots_ != nullptr) {
+    std::destroy_n(slots_, count_);
+    deallocate_object(slots_, count_ * sizeof(Slot));
   }
 }
 
@@ -59,7 +71,7 @@ void GatherCore::await_suspend(std::coroutine_handle<> h) {
   waiter_->park(h, this);
 }
 
-void GatherCore::on_child_done(DoneTarget* target, TaskBase* finished) noexcept {
+void GatherCore::on_child_done(DoneTarget* target, DoneWaiter* /*node*/, TaskBase* finished) noexcept {
   auto* self = static_cast<GatherCore*>(target);
   self->count_done(finished);
   if (!self->woken_ && self->waiter_ != nullptr && self->decided()) {

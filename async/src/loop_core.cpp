@@ -155,6 +155,11 @@ void LoopCore::close() {
     ring.submit_and_wait();
     ring.reap();
   }
+  // A worker thread cannot be stopped, and a running call may use its task's
+  // frame (`std::ref(local)`, a `[&]` lambda): wait for the calls still
+  // running and join the workers before any frame is freed. Calls still
+  // queued are handed back unrun; their outcomes are dropped below.
+  if (pool != nullptr) pool->shutdown();
   drop_ready();
   timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
   // Every frame is destroyed before any task is freed: a destructor in one
@@ -167,10 +172,6 @@ void LoopCore::close() {
   }
   drop_ready();
   while (TaskBase* t = abandoned.pop_front()) t->release();
-  // A worker thread cannot be stopped: wait for the calls still running
-  // (their tasks are gone, so their outcomes are dropped below) and join the
-  // workers, so that none outlives the loop's memory.
-  if (pool != nullptr) pool->shutdown();
   // From here on call_soon_threadsafe throws; what was posted is dropped.
   for (Runnable* r = remote.close(); r != nullptr;) {
     Runnable* next = r->next_ready;

@@ -49,11 +49,6 @@ bool handling_cancelled_error() noexcept {
   return type != nullptr && *type == typeid(CancelledError);
 }
 
-bool is_cancelled_error(const std::exception_ptr& e) noexcept {
-  const std::type_info* type = e ? e.__cxa_exception_type() : nullptr;
-  return type != nullptr && *type == typeid(CancelledError);
-}
-
 TaskBase::TaskBase(LoopCore& loop, std::coroutine_handle<> frame, Runnable::Perform perform) noexcept
     : frame_(frame), loop_(&loop), resume_point_(frame), id_(static_cast<std::uint32_t>(loop.next_task_id())) {
   Runnable::perform = perform;
@@ -134,11 +129,7 @@ void TaskBase::step() noexcept {
   if (loop.debug) {
     const std::int64_t start = LoopCore::now();
     drive(resume_point_);
-    const std::int64_t took = LoopCore::now() - start;
-    if (took >= loop.slow_step.count()) {  // asyncio's test: dt >= slow_callback_duration
-      std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", name().c_str(),
-                   static_cast<double>(took) / 1e9);
-    }
+    report_if_slow(loop, start, this);
   } else {
     drive(resume_point_);
   }
@@ -173,7 +164,7 @@ void TaskBase::complete() noexcept {
     DoneWaiter* w = ordered;
     ordered = w->next;
     w->next = nullptr;
-    w->target->on_done(w->target, this);
+    w->target->on_done(w->target, w, this);
   }
 }
 
@@ -194,6 +185,17 @@ void TaskBase::last_release() noexcept {
                  name().c_str(), describe(error_).c_str());
   }
   perform(this, Action::destroy);
+}
+
+void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task) {
+  const std::int64_t took = LoopCore::now() - start;
+  if (took < loop.slow_step.count()) return;  // asyncio's test: dt >= slow_callback_duration
+  const double seconds = static_cast<double>(took) / 1e9;
+  if (task != nullptr) {
+    std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", task->name().c_str(), seconds);
+  } else {
+    std::fprintf(stderr, "Executing <Handle> took %.3f seconds\n", seconds);
+  }
 }
 
 LoopCore& running_loop() {

@@ -1,27 +1,22 @@
 #include "aio/task_group.hpp"
 
-#include <new>
+#include <cstddef>
+#include <type_traits>
 
 namespace aio {
 
 TaskGroup::~TaskGroup() {
-  if (abort_later_ != nullptr) abort_later_->group = nullptr;
   // Only the loop's close() destroys a group with children left: unhook them.
   for (Child& c : children_) {
     if (c.node.linked()) c.node.unlink();
-    if (c.task != nullptr) c.task->release();
   }
 }
 
 void TaskGroup::check_open() const {
-  if (finished_) throw RuntimeError("TaskGroup is finished");
   if (aborting_) throw RuntimeError("TaskGroup is shutting down");
 }
 
 void TaskGroup::adopt(Child& c, detail::TaskBase* child) noexcept {
-  // The group holds a reference: abort() may look at a child whose handle
-  // the body dropped and which has finished since.
-  child->add_ref();
   c.node.target = this;
   c.task = child;
   child->add_done_waiter(&c.node);
@@ -31,54 +26,50 @@ void TaskGroup::adopt(Child& c, detail::TaskBase* child) noexcept {
 void TaskGroup::abort() noexcept {
   aborting_ = true;
   for (Child& c : children_) {
-    if (c.task != nullptr && !c.task->done()) c.task->cancel({});
+    if (c.task != nullptr) c.task->cancel({});
   }
 }
 
-void TaskGroup::on_child_done(detail::DoneTarget* self, detail::TaskBase* t) noexcept {
+void TaskGroup::on_child_done(detail::DoneTarget* self, detail::DoneWaiter* node, detail::TaskBase* t) noexcept {
   TaskGroup& g = *static_cast<TaskGroup*>(self);
+  // The node is a Child's first member: forget the task, whose state goes
+  // with its last handle.
+  static_assert(std::is_standard_layout_v<Child> && offsetof(Child, node) == 0);
+  reinterpret_cast<Child*>(node)->task = nullptr;
   --g.running_;
   if (t->status() == detail::TaskStatus::failed) {
     t->mark_retrieved();
     g.errors_.push_back(t->error());
-    if (!g.aborting_ && !g.parent_cancel_requested_ && g.abort_later_ == nullptr) {
-      auto* later = new (std::nothrow) AbortLater;
-      if (later != nullptr) {
-        later->perform = &on_abort_later;
-        later->group = &g;
-        g.abort_later_ = later;
-        g.parent_->loop().schedule(later);
-      } else {
-        g.start_abort();
-      }
+    if (!g.aborting_ && !g.parent_cancel_requested_ && !g.abort_step_.queued) {
+      g.abort_step_.queued = true;
+      g.parent_->loop().schedule(&g.abort_step_);
     }
   }
-  if (g.running_ == 0 && g.waiting_) {
-    g.waiting_ = false;
-    g.parent_->loop().schedule(g.parent_);
+  g.wake_parent_if_done();
+}
+
+void TaskGroup::wake_parent_if_done() noexcept {
+  if (running_ == 0 && waiting_ && !abort_step_.queued) {
+    waiting_ = false;
+    parent_->loop().schedule(parent_);
   }
 }
 
-void TaskGroup::on_abort_later(detail::Runnable* r, detail::Runnable::Action action) noexcept {
-  auto* self = static_cast<AbortLater*>(r);
-  if (self->group != nullptr) {
-    self->group->abort_later_ = nullptr;
-    if (action == detail::Runnable::Action::run) self->group->start_abort();
+void TaskGroup::on_abort_step(detail::Runnable* r, detail::Runnable::Action action) noexcept {
+  TaskGroup& g = *static_cast<AbortStep*>(r)->group;
+  g.abort_step_.queued = false;
+  if (action != detail::Runnable::Action::run) return;  // the loop is closing
+  if (!g.aborting_ && !g.parent_cancel_requested_) {
+    // Abort whatever the group's body is doing; __aexit__ withdraws this
+    // cancellation again (uncancel), so the parent keeps none.
+    g.abort();
+    g.parent_cancel_requested_ = true;
+    g.parent_->cancel({});
   }
-  delete self;
-}
-
-void TaskGroup::start_abort() noexcept {
-  if (aborting_ || parent_cancel_requested_) return;
-  // Abort whatever the group's body is doing; __aexit__ withdraws this
-  // cancellation again (uncancel), so the parent keeps none.
-  abort();
-  parent_cancel_requested_ = true;
-  parent_->cancel({});
+  g.wake_parent_if_done();
 }
 
 void TaskGroup::begin_exit(bool body_failed) noexcept {
-  exiting_ = true;
   if (body_failed && !aborting_) abort();
 }
 
@@ -108,7 +99,6 @@ void TaskGroup::ExitAwaiter::on_cancel(Wait* w) noexcept {
 }
 
 void TaskGroup::finish(std::exception_ptr body_error, bool body_cancelled) {
-  finished_ = true;
   bool propagate = body_cancelled || propagate_cancel_;
   // Python 3.13: withdraw the group's own cancellation of the parent once
   // every child is done, so that none is left behind on the parent.

@@ -67,9 +67,9 @@ void ThreadPool::shutdown() noexcept {
     std::lock_guard lock(mutex_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
-    // Jobs nobody picked up: none when called from LoopCore::close, which
-    // frees every task frame first (an awaiter withdraws its queued job when
-    // destroyed). Any other is handed back unrun and freed as an orphan.
+    // Jobs nobody picked up are handed back unrun: LoopCore::close then
+    // frees them with the frames of their tasks (the awaiter gives the job
+    // up, and the dropped post frees it as an orphan).
     while (JobBase* job = queue_.pop_front()) {
       --queued_;
       done_.post(job);

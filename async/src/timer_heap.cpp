@@ -12,14 +12,14 @@ std::int64_t TimerHeap::earliest() const noexcept {
 
 void TimerHeap::push(TimerNode* node) {
   Entry e{node->deadline, next_seq_++, node};
-  ++live_;
   if (run_empty() || run_.back().deadline <= e.deadline) {
     run_push(e);
-    return;
+  } else {
+    heap_.push_back(e);  // first: it may throw, with nothing changed yet
+    node->where = TimerNode::Where::heap;
+    sift_up(heap_.size() - 1, e);
   }
-  node->where = TimerNode::Where::heap;
-  heap_.push_back(e);
-  sift_up(heap_.size() - 1, e);
+  ++live_;
 }
 
 void TimerHeap::run_push(const Entry& e) {
@@ -34,6 +34,21 @@ void TimerHeap::run_trim() noexcept {
     ++run_base_;
   }
   while (!run_.empty() && run_.back().node == nullptr) run_.pop_back();
+  // Tombstones left in the middle (timers removed out of order, e.g.
+  // wait_for deadlines whose inner won, behind one that is still waiting):
+  // once they are most of the run, drop them all, so the run stays within
+  // twice the live timers (amortised O(1) a removal).
+  const std::size_t run_live = live_ - heap_.size();
+  if (run_.size() > 64 && run_.size() > 2 * run_live) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < run_.size(); ++i) {
+      if (run_[i].node == nullptr) continue;
+      run_[kept] = run_[i];
+      run_[kept].node->index = run_base_ + static_cast<std::uint32_t>(kept);
+      ++kept;
+    }
+    run_.resize(kept);
+  }
 }
 
 void TimerHeap::remove(TimerNode* node) noexcept {

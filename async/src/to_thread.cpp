@@ -32,7 +32,6 @@ void JobWait::start(std::coroutine_handle<> h) {
     job->waiter = nullptr;
     throw;  // not started: ~JobWait frees the job
   }
-  started = true;
   task->park(h, this);
 }
 
@@ -46,7 +45,8 @@ void JobWait::check() {
 
 void JobWait::give_up() noexcept {
   JobBase* j = std::exchange(job, nullptr);
-  if (!started || j->finished || task->loop().pool->withdraw(j)) {
+  // A job has a waiter from its submission on (never submitted: none).
+  if (j->waiter == nullptr || j->finished || task->loop().pool->withdraw(j)) {
     delete j;
   } else {
     j->waiter = nullptr;  // running, or on its way back: the loop frees it on return

@@ -23,6 +23,10 @@ constexpr unsigned kDefer =
     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 constexpr unsigned kCoop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 
+// try_setup's answer when the loop's own ring memory could not be mapped
+// (not an errno: the kernel was not asked).
+constexpr int kNoRingMemory = -1;
+
 #ifdef IORING_SETUP_NO_MMAP
 static_assert(IORING_SETUP_NO_MMAP == kSetupNoMmap);
 #endif
@@ -166,20 +170,24 @@ Ring::Ring(const RingOptions& options) {
   const bool automatic = options.taskrun == TaskRun::automatic;
   int err = EINVAL;
   for (int i = automatic ? g_auto_start.load(std::memory_order_relaxed) : 0; i < count; ++i) {
-    // The kernel answers EINVAL to any flag it does not know: drop the
-    // optional ones, newest first, until it accepts the rest.
+    // The kernel answers EINVAL to any flag it does not know, and 6.5's
+    // NO_MMAP EFAULT to ring memory that is not one huge page; the loop's
+    // own memory may not be mappable either: drop the optional flags,
+    // newest first, until the kernel accepts the rest.
     unsigned opt = optional;
-    unsigned dropped = 0;
+    unsigned last_dropped = 0;
     for (;;) {
       err = try_setup(entries, cq, candidates[i] | required | opt);
-      if (err != EINVAL || opt == 0) break;
-      const unsigned newest = 1U << (31 - __builtin_clz(opt));
-      opt &= ~newest;
-      dropped |= newest;
+      const bool no_mmap_failed = (err == EFAULT || err == kNoRingMemory) && (opt & kSetupNoMmap) != 0;
+      if ((err != EINVAL && !no_mmap_failed) || opt == 0) break;
+      last_dropped = 1U << (31 - __builtin_clz(opt));
+      opt &= ~last_dropped;
     }
     if (err == 0) {
-      // The refusals are the kernel's, not this candidate's: remember them.
-      if (dropped != 0) g_refused.fetch_or(dropped, std::memory_order_relaxed);
+      // The refusal is the kernel's, not this candidate's: remember the flag
+      // whose removal made it accept (an earlier one dropped needlessly is
+      // tried again by the next ring, and remembered then if refused).
+      if (last_dropped != 0) g_refused.fetch_or(last_dropped, std::memory_order_relaxed);
       if (automatic) g_auto_start.store(i, std::memory_order_relaxed);
       break;
     }
@@ -197,6 +205,10 @@ Ring::Ring(const RingOptions& options) {
     }
     what += ", which the ring options require (EINVAL)";
     throw std::system_error(EINVAL, std::system_category(), what);
+  }
+  if (err == kNoRingMemory) {
+    throw std::system_error(ENOMEM, std::system_category(),
+                            "io_uring: no memory could be mapped for the ring (IORING_SETUP_NO_MMAP)");
   }
   if (err != 0) throw_setup_error(err, entries, cq);
 
@@ -226,7 +238,11 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
 
   detail::RingMemory mem;
   if ((flags & kSetupNoMmap) != 0) {
-    mem = detail::acquire_ring_memory(sqe_bytes, ring_bytes);  // throws when nothing can be mapped
+    try {
+      mem = detail::acquire_ring_memory(sqe_bytes, ring_bytes);
+    } catch (const std::system_error&) {
+      return kNoRingMemory;  // the caller drops NO_MMAP if it may
+    }
     set_user_addr(p.sq_off, reinterpret_cast<std::uintptr_t>(mem.sqes));
     set_user_addr(p.cq_off, reinterpret_cast<std::uintptr_t>(mem.rings));
   }

@@ -1,5 +1,7 @@
 #include "ring_memory.hpp"
 
+#include "aio/uring/huge_block.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,6 +14,23 @@
 #include <system_error>
 #include <vector>
 
+namespace aio::uring {
+
+void* map_huge_block() noexcept {
+  constexpr std::size_t block = kHugeBlockBytes;
+  // Twice the size, then the unaligned head and tail given back.
+  void* p = ::mmap(nullptr, 2 * block, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  const auto raw = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t base = (raw + block - 1) & ~(block - 1);
+  if (base > raw) ::munmap(p, base - raw);
+  if (raw + 2 * block > base + block) ::munmap(reinterpret_cast<void*>(base + block), raw + 2 * block - base - block);
+  (void)::madvise(reinterpret_cast<void*>(base), block, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(base);
+}
+
+}  // namespace aio::uring
+
 namespace aio::uring::detail {
 
 std::size_t page_size() noexcept {
@@ -21,7 +40,7 @@ std::size_t page_size() noexcept {
 
 namespace {
 
-constexpr std::size_t kBlock = std::size_t{2} << 20;  // one x86-64 transparent huge page
+constexpr std::size_t kBlock = kHugeBlockBytes;
 
 [[noreturn]] void throw_mmap_error(int err, std::size_t bytes) {
   throw std::system_error(err, std::system_category(),
@@ -41,20 +60,13 @@ char* map_anonymous(std::size_t bytes) {
 class Arena {
  public:
   /// Maps a 2 MiB-aligned block and asks for a huge page to back it.
+  // Without a huge page the ring still works (the kernel vmap()s the pinned
+  // small pages, or, before Linux 6.13, refuses memory that is not one folio
+  // with EINVAL, and the ring falls back to kernel-allocated memory).
   static Arena* create() {
-    char* raw = map_anonymous(2 * kBlock);
-    const auto addr = reinterpret_cast<std::uintptr_t>(raw);
-    char* base = raw + ((kBlock - addr % kBlock) % kBlock);
-    if (base != raw) ::munmap(raw, static_cast<std::size_t>(base - raw));
-    if (char* tail = base + kBlock; tail != raw + 2 * kBlock) {
-      ::munmap(tail, static_cast<std::size_t>(raw + 2 * kBlock - tail));
-    }
-    // Best effort: without a huge page the ring still works (the kernel
-    // vmap()s the pinned small pages, or, before Linux 6.13, refuses memory
-    // that is not one folio with EINVAL, and the ring falls back to
-    // kernel-allocated memory).
-    (void)::madvise(base, kBlock, MADV_HUGEPAGE);
-    return new Arena(base);
+    void* base = map_huge_block();
+    if (base == nullptr) throw_mmap_error(errno, kBlock);
+    return new Arena(static_cast<char*>(base));
   }
 
   /// Free runs of `sqe_pages` and `ring_pages` pages; false when the block

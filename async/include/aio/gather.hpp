@@ -54,11 +54,11 @@ class GatherCore : Wait, DoneTarget {
     TaskBase* task = nullptr;
   };
   bool decided() const noexcept { return remaining_ == 0 || (!settled_ && failed_ != nullptr); }
-  static void on_child_done(DoneTarget* self, TaskBase* finished) noexcept;
+  static void on_child_done(DoneTarget* self, DoneWaiter* node, TaskBase* finished) noexcept;
   static void on_cancel(Wait* w) noexcept;
   void count_done(TaskBase* task) noexcept;
 
-  std::unique_ptr<Slot[]> slots_;
+  Slot* slots_;  // count_ of them, from allocate_object
   std::size_t count_;
   std::size_t remaining_;
   TaskBase* waiter_ = nullptr;

@@ -73,13 +73,13 @@ struct PromiseBase {
 class FailAwaiter {
  public:
   // Not an aggregate: g++ 12 may destroy a co_awaited aggregate temporary twice.
-  explicit FailAwaiter(std::exception_ptr e) noexcept : error(std::move(e)) {}
+  FailAwaiter(std::exception_ptr e, bool cancelled) noexcept : error(std::move(e)), cancelled(cancelled) {}
   bool await_ready() const noexcept { return false; }
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     PromiseBase& p = h.promise();
     // A CancelledError passed on ends the task cancelled, as if thrown.
-    p.exception_is_cancel = is_cancelled_error(error);
+    p.exception_is_cancel = cancelled;
     p.exception = std::move(error);
     p.complete();
   }
@@ -87,9 +87,13 @@ class FailAwaiter {
 
  private:
   std::exception_ptr error;
+  bool cancelled;
 };
 
-inline FailAwaiter fail(std::exception_ptr e) noexcept { return FailAwaiter{std::move(e)}; }
+/// `cancelled`: `e` is a CancelledError (the caller knows; no type test).
+inline FailAwaiter fail(std::exception_ptr e, bool cancelled = false) noexcept {
+  return FailAwaiter(std::move(e), cancelled);
+}
 
 /// The runtime's access to a Task's frame.
 struct TaskAccess;

@@ -34,7 +34,7 @@ class TaskGroup : detail::DoneTarget {
 
   /// Starts `task` as a child of the group (at the next iteration).
   /// Throws: RuntimeError if a child already failed (the group is shutting
-  /// down) or the group is finished.
+  /// down).
   template <class T>
   TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
     check_open();
@@ -56,14 +56,14 @@ class TaskGroup : detail::DoneTarget {
 
   struct Child {
     detail::DoneWaiter node;  // its target is the group
-    detail::TaskBase* task = nullptr;  // a reference, released by ~TaskGroup
+    detail::TaskBase* task = nullptr;  // null once it finished (its state may be freed)
   };
 
   /// What task_group awaits after the body: every child done.
   class ExitAwaiter : detail::Wait {
    public:
     explicit ExitAwaiter(TaskGroup& g) noexcept : group_(g) { Wait::cancel = &on_cancel; }
-    bool await_ready() const noexcept { return group_.running_ == 0; }
+    bool await_ready() const noexcept { return group_.running_ == 0 && !group_.abort_step_.queued; }
     void await_suspend(std::coroutine_handle<> h) noexcept;
     void await_resume() noexcept;
 
@@ -74,6 +74,8 @@ class TaskGroup : detail::DoneTarget {
 
   explicit TaskGroup(detail::TaskBase& parent) noexcept : parent_(&parent) {
     detail::DoneTarget::on_done = &on_child_done;
+    abort_step_.perform = &on_abort_step;
+    abort_step_.group = this;
   }
   void check_open() const;
   void adopt(Child& c, detail::TaskBase* child) noexcept;
@@ -82,26 +84,26 @@ class TaskGroup : detail::DoneTarget {
   ExitAwaiter wait_children() noexcept { return ExitAwaiter(*this); }
   /// After every child is done: throws per asyncio's __aexit__.
   void finish(std::exception_ptr body_error, bool body_cancelled);
-  static void on_child_done(detail::DoneTarget* self, detail::TaskBase* finished) noexcept;
-  /// The first failure's consequence: cancel the other children and the body.
-  void start_abort() noexcept;
+  static void on_child_done(detail::DoneTarget* self, detail::DoneWaiter* node, detail::TaskBase* finished) noexcept;
+  void wake_parent_if_done() noexcept;
 
   // asyncio handles a child's end in a callback of the next iteration, so
   // siblings already ready run first (and may fail too: all of them are
-  // reported). A small runnable does it here; it outlives the group if need be.
-  struct AbortLater : detail::Runnable {
-    TaskGroup* group = nullptr;  // null once the group is gone
+  // reported). The first failure's abort (cancel the other children and the
+  // body) is this step of the ready queue; the group does not finish while
+  // it is queued, and close() drops the queue before freeing frames.
+  struct AbortStep : detail::Runnable {
+    TaskGroup* group = nullptr;
+    bool queued = false;
   };
-  static void on_abort_later(detail::Runnable* r, detail::Runnable::Action action) noexcept;
-  AbortLater* abort_later_ = nullptr;
+  static void on_abort_step(detail::Runnable* r, detail::Runnable::Action action) noexcept;
+  AbortStep abort_step_;
 
   detail::TaskBase* parent_;
   std::deque<Child> children_;  // a deque: the nodes must not move
   std::vector<std::exception_ptr> errors_;
   std::size_t running_ = 0;
-  bool exiting_ = false;
   bool aborting_ = false;
-  bool finished_ = false;
   bool parent_cancel_requested_ = false;
   bool propagate_cancel_ = false;
   bool waiting_ = false;

@@ -108,7 +108,7 @@ class TaskHandle {
     }
 
    private:
-    static void on_done(detail::DoneTarget* target, detail::TaskBase* /*finished*/) noexcept {
+    static void on_done(detail::DoneTarget* target, detail::DoneWaiter* /*node*/, detail::TaskBase* /*finished*/) noexcept {
       auto* self = static_cast<Awaiter*>(target);
       self->woken_ = true;
       self->task_->loop().schedule(self->task_);

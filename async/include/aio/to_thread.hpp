@@ -111,7 +111,6 @@ struct JobWait : Wait {
 
   JobBase* job;
   TaskBase* task = nullptr;
-  bool started = false;
 };
 
 template <class R>

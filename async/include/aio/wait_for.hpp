@@ -29,10 +29,18 @@ namespace detail {
 /// first: nothing is left for the kernel to walk.
 class TimeoutTimer : TimerNode {
  public:
-  TimeoutTimer(TaskBase& task, std::int64_t deadline) : task_(task) {
-    TimerNode::deadline = deadline;
+  /// A timeout <= 0 expires at once: the task is cancelled before it awaits,
+  /// so the awaitable is cancelled as soon as it would wait (asyncio: unless
+  /// it is already done).
+  TimeoutTimer(TaskBase& task, std::int64_t timeout_ns) : task_(task) {
     TimerNode::on_due = &on_due_fn;
-    task.loop().timers.push(this);
+    if (timeout_ns <= 0) {
+      expired_ = true;
+      task.cancel({});
+    } else {
+      TimerNode::deadline = deadline_after(LoopCore::now(), timeout_ns);
+      task.loop().timers.push(this);
+    }
   }
   TimeoutTimer(const TimeoutTimer&) = delete;
   TimeoutTimer& operator=(const TimeoutTimer&) = delete;
@@ -76,33 +84,16 @@ class QuietSleep {
 template <class A>
 using wait_for_result_t = std::remove_cvref_t<await_result_t<A&&>>;
 
-/// timeout <= 0: asyncio cancels at once unless the awaitable is already done.
-template <class A, class R = wait_for_result_t<A>>
-Task<R> wait_for_expired(A aw) {
-  if constexpr (requires { aw.done(); aw.cancel(); }) {  // a TaskHandle: cancel the task, await its end
-    if (!aw.done()) {
-      aw.cancel();
-      try {
-        co_return co_await std::move(aw);
-      } catch (const CancelledError&) {
-      }
-      throw TimeoutError();
-    }
-    co_return co_await std::move(aw);
-  } else {
-    auto&& awaiter = get_awaiter(std::forward<A>(aw));
-    if (!awaiter.await_ready()) throw TimeoutError();  // never started, so nothing to undo
-    co_return awaiter.await_resume();
-  }
-}
-
 template <class A, class R = wait_for_result_t<A>>
 Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
-  if (timeout_ns <= 0) co_return co_await wait_for_expired<A>(std::forward<A>(aw));
-
+  if constexpr (is_task_v<std::remove_cvref_t<A>>) {
+    // A coroutine given an expired timeout never starts (asyncio: its task
+    // is cancelled before its first step).
+    if (timeout_ns <= 0) co_await fail(std::make_exception_ptr(TimeoutError()));
+  }
   TaskBase& task = current_task();
   const int cancelling = task.cancelling();
-  TimeoutTimer timer(task, deadline_after(LoopCore::now(), timeout_ns));
+  TimeoutTimer timer(task, timeout_ns);
   // Our own cancellation becomes a TimeoutError only if no other one is
   // pending on the task: an outside cancel is never lost or converted.
   // The TimeoutError ends this coroutine through fail(), not a throw, and an
@@ -120,9 +111,13 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
     // costs one unwinding, the TimeoutError in our caller.
     const bool cancelled = co_await QuietSleep(aw);
     timer.disarm();
+    const bool ours = timer.expired() && task.uncancel() <= cancelling;  // withdraws our own cancel
     if (cancelled) {
-      if (timer.expired() && task.uncancel() <= cancelling) co_await fail(std::make_exception_ptr(TimeoutError()));
-      co_await fail(std::make_exception_ptr(CancelledError(task.cancel_message())));
+      // Named first: g++ 12 mishandles the temporaries of a conditional
+      // expression inside co_await (one is destroyed twice).
+      std::exception_ptr error = ours ? std::make_exception_ptr(TimeoutError())
+                                      : std::make_exception_ptr(CancelledError(task.cancel_message()));
+      co_await fail(std::move(error), !ours);
     }
   } else {
     std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
@@ -145,7 +140,17 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
     if (timer.expired() && task.uncancel() <= cancelling && cancelled) {
       co_await fail(std::make_exception_ptr(TimeoutError()));
     }
-    if (error) co_await fail(std::move(error));
+    if (error) co_await fail(std::move(error), cancelled);
+    if constexpr (requires { aw.done(); aw.cancel(); }) {
+      // asyncio's wait_for waits on a future of its own: a cancel from
+      // outside ends it cancelled even if the task swallowed the
+      // cancellation forwarded to it and returned (its result stays in the
+      // handle).
+      if (task.cancelling() > cancelling) {
+        std::exception_ptr outside = std::make_exception_ptr(CancelledError(task.cancel_message()));
+        co_await fail(std::move(outside), true);
+      }
+    }
     if constexpr (!std::is_void_v<R>) co_return std::move(*result);
   }
 }

@@ -31,9 +31,10 @@ class TaskBase;
 struct DoneWaiter;
 
 /// Told when a task it waits for finishes. Several nodes may share one
-/// target (a gather's children), so the target is given the task.
+/// target (a gather's children), so the target is given the node that was
+/// told and the task.
 struct DoneTarget {
-  void (*on_done)(DoneTarget* self, TaskBase* finished) noexcept = nullptr;
+  void (*on_done)(DoneTarget* self, DoneWaiter* node, TaskBase* finished) noexcept = nullptr;
 };
 
 /// A node in a task's list of waiters. The task holds a single pointer (an
@@ -78,8 +79,12 @@ inline void drive(std::coroutine_handle<> h) {
 /// True inside a catch handler whose exception is an aio::CancelledError
 /// (checked by type, without a rethrow).
 bool handling_cancelled_error() noexcept;
-/// `e` holds an aio::CancelledError (found without rethrowing it).
-bool is_cancelled_error(const std::exception_ptr& e) noexcept;
+
+class TaskBase;
+/// Debug mode: reports on stderr a task step (or, with a null task, a
+/// callback) that held the loop at least its slow_callback_duration since
+/// `start` ("Executing <Task name=...> took 3.004 seconds").
+void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task);
 
 class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
  public:
@@ -110,8 +115,6 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
     if (cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
     return static_cast<int>(cancel_requests_);
   }
-  /// A cancellation is requested and not yet delivered.
-  bool cancel_pending() const noexcept { return must_cancel_; }
   /// Consumes a pending cancellation: true when the caller must now throw it.
   bool take_cancel() noexcept {
     const bool pending = must_cancel_;

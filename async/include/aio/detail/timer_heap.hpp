@@ -59,6 +59,8 @@ class TimerHeap {
 
   bool empty() const noexcept { return live_ == 0; }
   std::size_t size() const noexcept { return live_; }
+  /// Entries held, tombstones included (at most about twice size()).
+  std::size_t footprint() const noexcept { return run_.size() + heap_.size(); }
   /// Earliest deadline; only when not empty.
   std::int64_t earliest() const noexcept;
 

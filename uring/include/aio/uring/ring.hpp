@@ -125,7 +125,8 @@ class Ring {
   io_uring_sqe* get_sqe();
   void submit_pending(bool wait);
   /// One io_uring_setup attempt with exactly `flags`; on success the ring is
-  /// mapped and 0 returned, otherwise the errno (nothing left to undo).
+  /// mapped and 0 returned, otherwise the errno, or -1 when NO_MMAP's memory
+  /// could not be mapped (nothing left to undo).
   int try_setup(unsigned entries, unsigned cq_entries, unsigned flags);
   void teardown() noexcept;
 
