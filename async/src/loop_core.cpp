@@ -87,6 +87,7 @@ void LoopCore::run_once() {
     r->perform(r, Runnable::Action::run);
     r = next;
   }
+  if (presubmit_ != nullptr) run_presubmit();
 
   uring::Ring& ring = driver->ring;
   if (!ready.empty() || goal_reached() || (!timers.empty() && timers.earliest() <= now())) {
@@ -99,6 +100,14 @@ void LoopCore::run_once() {
   if (!timers.empty()) {
     const std::int64_t t = now();
     while (TimerNode* n = timers.pop_due(t)) n->on_due(n, TimerNode::Action::fire);
+  }
+}
+
+void LoopCore::run_presubmit() noexcept {
+  while (PreSubmit* p = presubmit_) {
+    presubmit_ = p->next_presubmit;
+    p->presubmit_queued = false;
+    p->run(p);
   }
 }
 
@@ -155,6 +164,10 @@ void LoopCore::close() {
     ring.submit_and_wait();
     ring.reap();
   }
+  // Sockets and listeners close their descriptors now that no operation of
+  // theirs is in flight, and forget the loop (they may outlive it).
+  while (LoopResource* r = resources.pop_front()) r->loop_closed(r);
+  presubmit_ = nullptr;
   // A worker thread cannot be stopped, and a running call may use its task's
   // frame (`std::ref(local)`, a `[&]` lambda): wait for the calls still
   // running and join the workers before any frame is freed. Calls still
@@ -179,18 +192,6 @@ void LoopCore::close() {
     r = next;
   }
   driver.reset();
-}
-
-void submit_read(LoopCore& loop, int fd, void* buf, unsigned len, uring::Completion* c) {
-  loop.driver->ring.read(fd, buf, len, static_cast<std::uint64_t>(-1), c);
-}
-
-void submit_write(LoopCore& loop, int fd, const void* buf, unsigned len, uring::Completion* c) {
-  loop.driver->ring.write(fd, buf, len, static_cast<std::uint64_t>(-1), c);
-}
-
-void submit_poll(LoopCore& loop, int fd, unsigned events, uring::Completion* c) {
-  loop.driver->ring.poll_add(fd, events, c);
 }
 
 void submit_cancel(LoopCore& loop, const uring::Completion* target) {

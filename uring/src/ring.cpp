@@ -30,6 +30,8 @@ constexpr int kNoRingMemory = -1;
 #ifdef IORING_SETUP_NO_MMAP
 static_assert(IORING_SETUP_NO_MMAP == kSetupNoMmap);
 #endif
+static_assert(IORING_CQE_F_MORE == kCqeMore && IORING_CQE_F_BUFFER == kCqeBuffer &&
+              IORING_CQE_BUFFER_SHIFT == kCqeBufferShift);
 #ifdef IORING_SETUP_NO_SQARRAY
 static_assert(IORING_SETUP_NO_SQARRAY == kSetupNoSqArray);
 #endif
@@ -368,6 +370,29 @@ io_uring_sqe* Ring::get_sqe() {
   return sqe;
 }
 
+bool Ring::supports(int opcode) const {
+  static std::once_flag once;
+  static io_uring_probe* probe = nullptr;
+  std::call_once(once, [this] { probe = io_uring_get_probe_ring(const_cast<io_uring*>(&ring_)); });
+  return probe != nullptr && io_uring_opcode_supported(probe, opcode);
+}
+
+int Ring::register_buf_ring(void* ring_addr, unsigned entries, unsigned short bgid) noexcept {
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring_addr);
+  reg.ring_entries = entries;
+  reg.bgid = bgid;
+  const int r = io_uring_register_buf_ring(&ring_, &reg, 0);
+  if (r == 0) ++registrations_;
+  return r;
+}
+
+int Ring::unregister_buf_ring(unsigned short bgid) noexcept {
+  const int r = io_uring_unregister_buf_ring(&ring_, bgid);
+  if (r == 0) --registrations_;
+  return r;
+}
+
 void Ring::read(int fd, void* buf, unsigned len, std::uint64_t offset, Completion* c) {
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_read(sqe, fd, buf, len, offset);
@@ -468,14 +493,18 @@ unsigned Ring::reap() {
     const unsigned head = *cq.khead;  // ours: only this thread moves it
     if (head == io_uring_smp_load_acquire(cq.ktail)) return n;
     const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
-    const std::uint64_t data = cqe.user_data;
+    std::uint64_t data = cqe.user_data;
     const int res = cqe.res;
     const unsigned flags = cqe.flags;
     // Advance past the CQE before dispatching it, so that a completion that
     // prepares new SQEs (and thereby may reap) never sees it twice.
     io_uring_smp_store_release(cq.khead, head + 1);
-    --in_flight_;
     ++n;
+    if ((data & kMessageTag) != 0) {
+      data &= ~kMessageTag;  // another ring's message: no operation of ours ends here
+    } else if ((flags & IORING_CQE_F_MORE) == 0) {
+      --in_flight_;  // an operation ends at its CQE without F_MORE (every single-shot CQE)
+    }
     if (data != 0) {
       auto* c = reinterpret_cast<Completion*>(static_cast<std::uintptr_t>(data));
       c->complete(c, res, flags);

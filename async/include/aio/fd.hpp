@@ -7,79 +7,44 @@
 #include <coroutine>
 #include <span>
 
-#include "aio/detail/loop_core.hpp"
-#include "aio/detail/task_base.hpp"
-#include "aio/uring/completion.hpp"
+#include "aio/detail/io_op.hpp"
 
 namespace aio {
 
 namespace detail {
 
-/// The part every kernel operation shares: the in-flight rule and the cancel
-/// protocol. The awaiter lives in the awaiting coroutine's frame, which
-/// cannot be freed before the task resumes, and the task resumes only on
-/// this operation's own CQE, so the kernel never writes into freed memory,
-/// also when the operation was cancelled. A cancel is an
-/// IORING_OP_ASYNC_CANCEL whose own CQE carries no pointer at all.
-class IoOp : protected Wait, protected uring::Completion {
- public:
-  IoOp() noexcept {
-    Wait::cancel = &on_cancel;
-    uring::Completion::complete = &on_complete;
-  }
-  /// Movable until awaited (so that wait_for can hold it by value).
-  IoOp(IoOp&&) noexcept : IoOp() {}
-  IoOp& operator=(const IoOp&) = delete;
-  ~IoOp();  // aborts if the operation is still in flight: that would be a bug
-
-  bool await_ready() const noexcept { return false; }
-
- protected:
-  /// Parks the task after the SQE was prepared.
-  void park(std::coroutine_handle<> h) noexcept { task_->park(h, this); }
-  /// The CQE's result: CancelledError for a cancelled operation, a
-  /// std::system_error for any other failure.
-  int result(const char* what) const;
-
-  TaskBase* task_ = nullptr;
-  int res_ = 0;
-  bool in_flight_ = false;
-  bool cancel_sent_ = false;
-
- private:
-  static void on_complete(uring::Completion* c, int res, unsigned flags) noexcept;
-  static void on_cancel(Wait* w) noexcept;
-};
-
-class ReadOp final : public IoOp {
+class [[nodiscard]] ReadOp final : public IoOp {
  public:
   ReadOp(int fd, std::span<std::byte> buf) noexcept : fd_(fd), buf_(buf) {}
-  void await_suspend(std::coroutine_handle<> h);
+  void await_suspend(std::coroutine_handle<> h) { start(h, &prep); }
   std::size_t await_resume() const { return static_cast<std::size_t>(result("aio::read")); }
 
  private:
+  static void prep(ReadOp* self, io_uring_sqe* sqe) noexcept;  // ops/read.cpp
   int fd_;
   std::span<std::byte> buf_;
 };
 
-class WriteOp final : public IoOp {
+class [[nodiscard]] WriteOp final : public IoOp {
  public:
   WriteOp(int fd, std::span<const std::byte> buf) noexcept : fd_(fd), buf_(buf) {}
-  void await_suspend(std::coroutine_handle<> h);
+  void await_suspend(std::coroutine_handle<> h) { start(h, &prep); }
   std::size_t await_resume() const { return static_cast<std::size_t>(result("aio::write")); }
 
  private:
+  static void prep(WriteOp* self, io_uring_sqe* sqe) noexcept;  // ops/write.cpp
   int fd_;
   std::span<const std::byte> buf_;
 };
 
-class PollOp final : public IoOp {
+class [[nodiscard]] PollOp final : public IoOp {
  public:
   PollOp(int fd, short events) noexcept : fd_(fd), events_(events) {}
-  void await_suspend(std::coroutine_handle<> h);
+  void await_suspend(std::coroutine_handle<> h) { start(h, &prep); }
   short await_resume() const { return static_cast<short>(result("aio::poll")); }
 
  private:
+  static void prep(PollOp* self, io_uring_sqe* sqe) noexcept;  // ops/poll.cpp
   int fd_;
   short events_;
 };
@@ -91,7 +56,8 @@ class PollOp final : public IoOp {
 // outside a running task.
 // Cancel safety: cancelling the awaiting task submits IORING_OP_ASYNC_CANCEL
 // for the operation and the task resumes on the operation's own completion.
-// If the operation was cancelled, CancelledError is thrown there. If it
+// If the operation was cancelled, CancelledError is thrown there (also when
+// the cancellation was withdrawn with uncancel() before the task resumed). If it
 // completed anyway (the cancel came too late), its result is returned so that
 // no data is lost, and the cancellation is delivered at the task's next
 // suspending await (or the task ends cancelled if it returns first).

@@ -28,6 +28,23 @@ namespace aio::detail {
 class Driver;
 class ThreadPool;
 
+/// Work run once per loop iteration, after the step's tasks ran and just
+/// before the loop submits: a connection prepares one send SQE for
+/// everything its tasks wrote during the step.
+struct PreSubmit {
+  void (*run)(PreSubmit* self) noexcept = nullptr;
+  PreSubmit* next_presubmit = nullptr;
+  bool presubmit_queued = false;
+};
+
+/// An object holding kernel resources (a socket, a listener) that the loop
+/// must release when it closes. `loop_closed` runs inside close(), after
+/// every kernel operation ended and before any task frame is destroyed: the
+/// object closes its descriptors and must not touch the loop afterwards.
+struct LoopResource : ListHook {
+  void (*loop_closed)(LoopResource* self) noexcept = nullptr;
+};
+
 struct LoopCore {
   explicit LoopCore(const LoopOptions& options);
   ~LoopCore();
@@ -41,6 +58,13 @@ struct LoopCore {
   }
 
   void schedule(Runnable* r) noexcept { ready.push(r); }
+  /// Runs `p->run` before this iteration's submit (once, however often asked).
+  void before_submit(PreSubmit* p) noexcept {
+    if (p->presubmit_queued) return;
+    p->presubmit_queued = true;
+    p->next_presubmit = presubmit_;
+    presubmit_ = p;
+  }
 
   /// Runs one iteration: what other threads posted, the runnables ready at
   /// its start, then I/O (blocking only when nothing is ready and the run's
@@ -81,6 +105,7 @@ struct LoopCore {
   TaskBase* current = nullptr;  // the task whose step is running
   TimerHeap timers;
   IntrusiveList<TaskBase> live;  // unfinished tasks
+  IntrusiveList<LoopResource> resources;  // sockets and listeners, released at close
   std::unique_ptr<Driver> driver;
   RemoteQueue remote;                // posts from other threads
   std::unique_ptr<ThreadPool> pool;  // to_thread's workers, from the first call
@@ -92,10 +117,12 @@ struct LoopCore {
 
  private:
   void drop_ready() noexcept;
+  void run_presubmit() noexcept;
   void wait_for_work();
   bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live.empty(); }
 
   TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left
+  PreSubmit* presubmit_ = nullptr;
   std::uint64_t next_task_id_ = 1;
 };
 
@@ -109,9 +136,6 @@ TaskBase& current_task();
 
 // Kernel operations, prepared on the loop's ring (submitted at the next
 // iteration at the latest).
-void submit_read(LoopCore& loop, int fd, void* buf, unsigned len, uring::Completion* c);
-void submit_write(LoopCore& loop, int fd, const void* buf, unsigned len, uring::Completion* c);
-void submit_poll(LoopCore& loop, int fd, unsigned events, uring::Completion* c);
 void submit_cancel(LoopCore& loop, const uring::Completion* target);
 
 }  // namespace aio::detail

@@ -60,10 +60,14 @@ struct RingMemory {
 
 /// One io_uring instance.
 ///
-/// Every SQE prepared through a verb produces exactly one CQE, which is
-/// dispatched to the `Completion` given to the verb, or dropped when the verb
-/// takes none (cancels, timeout updates): `in_flight()` counts both, so a
-/// caller can reap until nothing the kernel might still write is left.
+/// Every SQE prepared (through `prepare` or a verb) is one operation: its
+/// CQEs are dispatched to the `Completion` it was tagged with, or dropped
+/// when it has none (cancels, timeout updates). A single-shot operation ends
+/// at its CQE, a multishot one at its first CQE without IORING_CQE_F_MORE.
+/// `in_flight()` counts operations that have not ended, so a caller can reap
+/// until nothing the kernel might still write is left. A CQE whose user_data
+/// has `kMessageTag` set was posted by another ring (IORING_OP_MSG_RING) and
+/// belongs to no operation of this one: it does not touch the count.
 ///
 /// Not thread-safe: with `TaskRun::defer` the ring may only be used by the
 /// thread that created it (a kernel rule).
@@ -78,6 +82,29 @@ class Ring {
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
+
+  /// The one way to start an operation: an SQE tagged with `c` (null: its
+  /// CQE is dropped) and counted in `in_flight()`. The caller fills it with a
+  /// liburing `io_uring_prep_*` helper (they all start with io_uring_prep_rw,
+  /// which writes every field but user_data). It reaches the kernel at the
+  /// next submit. Never fails: a full SQ is flushed first.
+  io_uring_sqe* prepare(Completion* c) {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_sqe_set_data(sqe, c);
+    return sqe;
+  }
+
+  /// Whether the running kernel supports `opcode` (IORING_REGISTER_PROBE,
+  /// probed once per process).
+  bool supports(int opcode) const;
+
+  /// Registers a provided-buffer ring (IORING_REGISTER_PBUF_RING) of
+  /// `entries` entries at `ring_addr` as group `bgid`. Returns 0 or -errno.
+  int register_buf_ring(void* ring_addr, unsigned entries, unsigned short bgid) noexcept;
+  int unregister_buf_ring(unsigned short bgid) noexcept;
+  /// Buffer rings registered and not yet unregistered (a ring with any is
+  /// not quiesced).
+  unsigned registrations() const noexcept { return registrations_; }
 
   // -- verbs: take an SQE, prepare it, tag it. The SQE reaches the kernel at
   // the next submit. They never fail and never drop a request: when the SQ is
@@ -133,7 +160,12 @@ class Ring {
   io_uring ring_{};
   detail::RingMemory memory_;  // IORING_SETUP_NO_MMAP only
   std::uint64_t in_flight_ = 0;
+  unsigned registrations_ = 0;
 };
+
+/// user_data bit marking a CQE posted by another ring (completions are
+/// at least 8-byte aligned, so a Completion pointer never has it).
+inline constexpr std::uint64_t kMessageTag = 1;
 
 namespace testing {
 /// For tests only: the setup flags among `flags` that every later ring

@@ -1,0 +1,14 @@
+// IORING_OP_WRITE at the file's position (aio::write).
+#include <liburing.h>
+
+#include "aio/fd.hpp"
+#include "rw.hpp"
+
+namespace aio::detail {
+
+void WriteOp::prep(WriteOp* self, io_uring_sqe* sqe) noexcept {
+  io_uring_prep_write(sqe, self->fd_, self->buf_.data(), clamp_len(self->buf_.size()),
+                      static_cast<std::uint64_t>(-1));
+}
+
+}  // namespace aio::detail
