@@ -25,6 +25,10 @@ IoOp::~IoOp() {
 
 io_uring_sqe* IoOp::begin() {
   task_ = &current_task();
+  // A cancellation already pending is delivered here, before the operation
+  // exists: submitted with its cancel, an operation that can complete at
+  // once (data waiting) always would, and the cancellation never land.
+  if (task_->take_cancel()) task_->throw_cancelled();
   return prepare_sqe(task_->loop(), this);
 }
 

@@ -45,7 +45,9 @@ class IoOp : protected Wait, protected uring::Completion {
 
  protected:
   /// Prepares the SQE with `prep`, counts the op in flight and parks the
-  /// current task on it. Throws RuntimeError outside a running task.
+  /// current task on it. Throws RuntimeError outside a running task, and
+  /// CancelledError (submitting nothing) when the task has a cancellation
+  /// pending.
   template <class Op>
   void start(std::coroutine_handle<> h, PrepFn<Op> prep) {
     io_uring_sqe* sqe = begin();
@@ -80,7 +82,7 @@ class IoOp : protected Wait, protected uring::Completion {
 class OwnedOp : public uring::Completion {
  public:
   using OnCqe = void (*)(OwnedOp* self, int res, unsigned flags, bool final) noexcept;
-  explicit OwnedOp(OnCqe on_cqe) noexcept : on_cqe_(on_cqe) { complete = &dispatch; }
+  OwnedOp(OnCqe on_cqe, void* owner) noexcept : owner(owner), on_cqe_(on_cqe) { complete = &dispatch; }
   OwnedOp(const OwnedOp&) = delete;
   OwnedOp& operator=(const OwnedOp&) = delete;
 
@@ -90,6 +92,8 @@ class OwnedOp : public uring::Completion {
   io_uring_sqe* arm(LoopCore& loop);
   /// Asks the kernel to end the op (no-op when not armed or already asked).
   void cancel(LoopCore& loop);
+
+  void* const owner;  ///< the object this op belongs to, for `on_cqe`
 
  private:
   static void dispatch(uring::Completion* c, int res, unsigned flags) noexcept;
