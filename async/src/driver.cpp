@@ -1,5 +1,7 @@
 #include "driver.hpp"
 
+#include "net/net_context.hpp"
+
 namespace aio::detail {
 namespace {
 
@@ -16,6 +18,8 @@ Driver::Driver(const uring::RingOptions& options) : ring(options) {
   wake_.complete = &on_wake;
   wake_.driver = this;
 }
+
+Driver::~Driver() = default;
 
 void Driver::arm_wake(int fd) {
   if (wake_armed_) return;

@@ -4,14 +4,18 @@
 // which other threads wake it. Internal (includes <liburing.h>).
 
 #include <cstdint>
+#include <memory>
 
 #include "aio/uring/ring.hpp"
 
 namespace aio::detail {
 
+class NetContext;
+
 class Driver {
  public:
   explicit Driver(const uring::RingOptions& options);
+  ~Driver();  // unregisters the networking state's buffer ring before the ring goes
 
   /// Makes sure the kernel wakes the loop no later than `deadline`
   /// (CLOCK_MONOTONIC ns): arms the timeout SQE, or moves an armed one
@@ -27,6 +31,7 @@ class Driver {
   void arm_wake(int fd);
 
   uring::Ring ring;
+  std::unique_ptr<NetContext> net;  // from the first socket (net/net_context.hpp)
 
  private:
   struct TimerCompletion : uring::Completion {

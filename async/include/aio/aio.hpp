@@ -10,6 +10,7 @@
 #include "aio/fd.hpp"
 #include "aio/gather.hpp"
 #include "aio/lock.hpp"
+#include "aio/net.hpp"
 #include "aio/outcome.hpp"
 #include "aio/queue.hpp"
 #include "aio/run.hpp"
