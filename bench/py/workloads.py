@@ -7,6 +7,10 @@ with the figures BENCH.md names, in the same units as aio_bench's counters.
 
     python3 workloads.py --loop asyncio|uvloop --workload NAME [--n N]
 
+The networking workloads (tcp_echo, tcp_echo/sock, tcp_echo_1conn,
+tcp_connect_close, tcp_stream, udp_echo) last AIO_BENCH_SECONDS each (default
+5), as aio_bench_net's; their --n is the client or connection count.
+
 Run one workload per process: sleep_fanout's peak RSS is the process's.
 Every workload but sleep_fanout (which reports its first and its warm run)
 and the loop_* ones (thousands of loops) runs once to warm up, then once
