@@ -8,6 +8,10 @@
 #include <string_view>
 #include <system_error>
 
+#include <sys/socket.h>
+
+#include "aio/aio.hpp"
+
 namespace demo::echo {
 
 /// Python's repr() of a str: single quotes unless the text holds ' and no ",
@@ -37,6 +41,19 @@ inline std::string repr(std::string_view s) {
   }
   out += q;
   return out;
+}
+
+/// An address as the Python example prints it: a socket name is a tuple for
+/// IP, `('127.0.0.1', 8888)` or `('::1', 8888, 0, 0)` (flow info and scope
+/// shown as 0), and the path for a Unix socket. `quote_path`: repr() of the
+/// path (the peername line), else str() (the "Serving on" line).
+inline std::string py_addr(const aio::SockAddr& a, bool quote_path) {
+  const std::string text = a.to_string();
+  if (a.family() != AF_INET && a.family() != AF_INET6) return quote_path ? repr(text) : text;
+  std::string host = text.substr(0, text.rfind(':'));
+  if (a.family() == AF_INET6 && host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string port = std::to_string(a.port());
+  return "('" + host + "', " + port + (a.family() == AF_INET6 ? ", 0, 0)" : ")");
 }
 
 /// Where the example listens or connects, as the user gave it.

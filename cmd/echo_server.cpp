@@ -49,8 +49,8 @@ struct ServerState {
 aio::Task<> handle_echo(aio::StreamReader reader, aio::StreamWriter writer, ServerState* state) {
   try {
     const std::string data = co_await reader.read(100);
-    const std::string addr = writer.get_extra_info("peername").to_string();
-    echo::say("Received " + echo::repr(data) + " from " + echo::repr(addr));
+    const std::string addr = echo::py_addr(writer.get_extra_info("peername"), true);
+    echo::say("Received " + echo::repr(data) + " from " + addr);
     echo::say("Send: " + echo::repr(data));
     writer.write(data);
     co_await writer.drain();
@@ -80,7 +80,7 @@ aio::Task<int> serve(ServerConfig cfg) {
     co_return echo::fail("echo-server", "cannot listen on " + echo::where(cfg.host, cfg.port, cfg.unix_path), e);
   }
   std::string addrs;
-  for (const aio::SockAddr& a : server->sockets()) addrs += (addrs.empty() ? "" : ", ") + a.to_string();
+  for (const aio::SockAddr& a : server->sockets()) addrs += (addrs.empty() ? "" : ", ") + echo::py_addr(a, false);
   echo::say("Serving on " + addrs);
   // async with server: serve until closed; aexit closes it and waits for
   // every connection to end.

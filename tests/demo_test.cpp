@@ -382,10 +382,10 @@ struct HeldPort {
   ~HeldPort() { close(fd); }
 };
 
-/// The port in "Serving on 127.0.0.1:PORT".
+/// The port in "Serving on ('127.0.0.1', PORT)".
 int serving_port(const std::string& line) {
   std::smatch m;
-  if (!std::regex_match(line, m, std::regex(R"(Serving on 127\.0\.0\.1:(\d+))"))) return -1;
+  if (!std::regex_match(line, m, std::regex(R"(Serving on \('127\.0\.0\.1', (\d+)\))"))) return -1;
   return std::stoi(m[1]);
 }
 
@@ -411,10 +411,10 @@ TEST_CASE("aio-demo echo-client and echo-server print asyncio's example lines ov
   const Lines lines = r.lines();
   REQUIRE(lines.size() == 7);
   CHECK(lines[0] == first);
-  CHECK_THAT(lines[1], Catch::Matches(R"(Received 'Hello World!' from '127\.0\.0\.1:\d+')"));
+  CHECK_THAT(lines[1], Catch::Matches(R"(Received 'Hello World!' from \('127\.0\.0\.1', \d+\))"));
   CHECK(lines[2] == "Send: 'Hello World!'");
   CHECK(lines[3] == "Close the connection");
-  CHECK_THAT(lines[4], Catch::StartsWith(R"(Received 'it\'s "quoted"\ttoo' from '127.0.0.1:)"));
+  CHECK_THAT(lines[4], Catch::StartsWith(R"(Received 'it\'s "quoted"\ttoo' from ('127.0.0.1', )"));
   CHECK(lines[5] == R"(Send: 'it\'s "quoted"\ttoo')");
   CHECK(lines[6] == "Close the connection");
   CHECK(r.err.empty());
@@ -475,7 +475,7 @@ TEST_CASE("aio-demo echo-server without --count serves one connection after anot
     REQUIRE(client.exit_code == 0);
     CHECK(client.lines()[1] == "Received: '" + std::to_string(i) + "'");
     // The server printed its three lines for this connection before closing it.
-    CHECK_THAT(server.read_line(5s), Catch::StartsWith("Received '" + std::to_string(i) + "' from '127.0.0.1:"));
+    CHECK_THAT(server.read_line(5s), Catch::StartsWith("Received '" + std::to_string(i) + "' from ('127.0.0.1', "));
     CHECK(server.read_line(5s) == "Send: '" + std::to_string(i) + "'");
     CHECK(server.read_line(5s) == "Close the connection");
   }
