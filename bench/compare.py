@@ -17,6 +17,14 @@ faster, or smaller). Then the loop_create_close setup variants of aio.
 Python runs one workload per process, at the same N as aio unless --py-scale
 divides it (per-item figures stay comparable; the table says so).
 
+`--suite net` runs the networking workloads instead (tcp_echo, tcp_echo/sock,
+tcp_echo_1conn, tcp_connect_close/10000, tcp_stream, udp_echo): aio's
+aio_bench_net, the raw liburing floor (aio_floor, built from bench/floor/floor.c),
+Tokio's peer when built (../shared/peers/tokio, see --tokio), asyncio and uvloop,
+interleaved run by run; the ratios are taken within each run and their median
+printed, with issue 9's goals checked on them. `--seconds` sets the length of
+the timed workloads (AIO_BENCH_SECONDS for every program; BENCH.md: 5).
+
 sleep_fanout is reported twice: "first run of the process", which also pays
 the first touch of the memory it needs (page faults), and "warm", the runs
 after it in the same process (aio: Google Benchmark's further iterations;
@@ -175,6 +183,166 @@ def machine():
     return f"Linux {platform.release()}, {os.cpu_count()} × {cpu}"
 
 
+# -- the networking suite (--suite net)
+
+# (label, unit, aio benchmark, aio counter, floor (workload, figure), tokio
+# (workload, figure), python (workload, n, figure), whether higher is better).
+# The floor column of tcp_stream is the blocking send/recv pair (aio_bench_net's
+# tcp_stream/blocking_pair); tcp_echo/sock is compared with the same floor as
+# tcp_echo (the floor is socket-level already).
+NET_ROWS = [
+    ("tcp_echo", "round trips/s", "tcp_echo", "round_trips_per_s", ("tcp_echo", "round_trips_per_s"),
+     ("tcp_echo", "round_trips_per_s"), ("tcp_echo", 64, "round_trips_per_s"), True),
+    ("  p50", "µs", "tcp_echo", "p50_us", ("tcp_echo", "p50_us"), ("tcp_echo", "p50_us"),
+     ("tcp_echo", 64, "p50_us"), False),
+    ("  p99", "µs", "tcp_echo", "p99_us", ("tcp_echo", "p99_us"), ("tcp_echo", "p99_us"),
+     ("tcp_echo", 64, "p99_us"), False),
+    ("tcp_echo/sock", "round trips/s", "tcp_echo/sock", "round_trips_per_s", ("tcp_echo", "round_trips_per_s"),
+     None, ("tcp_echo/sock", 64, "round_trips_per_s"), True),
+    ("  p50", "µs", "tcp_echo/sock", "p50_us", ("tcp_echo", "p50_us"), None, ("tcp_echo/sock", 64, "p50_us"), False),
+    ("  p99", "µs", "tcp_echo/sock", "p99_us", ("tcp_echo", "p99_us"), None, ("tcp_echo/sock", 64, "p99_us"), False),
+    ("tcp_echo_1conn", "round trips/s", "tcp_echo_1conn", "round_trips_per_s",
+     ("tcp_echo_1conn", "round_trips_per_s"), None, ("tcp_echo_1conn", 1, "round_trips_per_s"), True),
+    ("  p50", "µs", "tcp_echo_1conn", "p50_us", ("tcp_echo_1conn", "p50_us"), None,
+     ("tcp_echo_1conn", 1, "p50_us"), False),
+    ("  p99", "µs", "tcp_echo_1conn", "p99_us", ("tcp_echo_1conn", "p99_us"), None,
+     ("tcp_echo_1conn", 1, "p99_us"), False),
+    ("tcp_connect_close/10000", "connections/s", "tcp_connect_close/10000", "conns_per_s", None, None,
+     ("tcp_connect_close", 10_000, "conns_per_s"), True),
+    ("  fds left open", "fds", "tcp_connect_close/10000", "fds_left_open", None, None,
+     ("tcp_connect_close", 10_000, "fds_left_open"), False),
+    ("tcp_stream (floor: blocking send/recv pair)", "GB/s", "tcp_stream", "GB_per_s",
+     ("tcp_stream/blocking_pair", "GB_per_s"), None, ("tcp_stream", 1, "GB_per_s"), True),
+    ("  peak RSS", "MB", "tcp_stream", "peak_rss_MB", ("tcp_stream/blocking_pair", "peak_rss_MB"), None,
+     ("tcp_stream", 1, "peak_rss_MB"), False),
+    ("udp_echo", "round trips/s", "udp_echo", "round_trips_per_s", None, None,
+     ("udp_echo", 64, "round_trips_per_s"), True),
+    ("  p50", "µs", "udp_echo", "p50_us", None, None, ("udp_echo", 64, "p50_us"), False),
+    ("  p99", "µs", "udp_echo", "p99_us", None, None, ("udp_echo", 64, "p99_us"), False),
+]
+
+NET_AIO = ["tcp_echo", "tcp_echo/sock", "tcp_echo_1conn", "tcp_connect_close/10000", "tcp_stream",
+           "tcp_stream/blocking_pair", "udp_echo"]
+
+# Issue 9's goals as same-pass ratios: (text, row label's aio benchmark, counter,
+# peer column, peer's figure source, bound, "ge" (aio ≥ bound × peer) or "le").
+NET_GOALS = [
+    ("tcp_echo ≥ 1.10 × the floor's round trips/s", "tcp_echo", "round_trips_per_s", "floor", 1.10, "ge"),
+    ("tcp_echo p99 ≤ the floor's", "tcp_echo", "p99_us", "floor", 1.0, "le"),
+    ("tcp_echo_1conn p50 ≤ 1.2 × the floor's", "tcp_echo_1conn", "p50_us", "floor", 1.2, "le"),
+    ("tcp_connect_close ≥ 2 × uvloop", "tcp_connect_close/10000", "conns_per_s", "uvloop", 2.0, "ge"),
+    ("udp_echo ≥ 2 × uvloop", "udp_echo", "round_trips_per_s", "uvloop", 2.0, "ge"),
+    ("tcp_stream ≥ 0.8 × a blocking send/recv pair", "tcp_stream", "GB_per_s", "floor", 0.8, "ge"),
+]
+
+
+def run_tsv(cmd, timeout):
+    """A peer program's `peer<TAB>workload<TAB>figure<TAB>value<TAB>unit` lines: {(workload, figure): value}."""
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=timeout, text=True).stdout
+    figures = {}
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 5:
+            figures[(parts[1], parts[2])] = float(parts[3])
+    return figures
+
+
+def net_aio_run(build, run_index):
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in NET_AIO:  # one process each: tcp_stream's peak RSS is its own
+            log(f"[run {run_index}] aio: {name}")
+            out = os.path.join(tmp, "out.json")
+            subprocess.run([os.path.join(build, "bench", "aio_bench_net"),
+                            f"--benchmark_filter=^{re.escape(name)}/iterations:", f"--benchmark_out={out}",
+                            "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL, timeout=600)
+            with open(out) as f:
+                for b in json.load(f)["benchmarks"]:
+                    results[clean_name(b["name"])] = b
+    return results
+
+
+def net_main(args, loops):
+    os.environ["AIO_BENCH_SECONDS"] = str(args.seconds)
+    floor = os.path.join(args.build, "bench", "aio_floor")
+    tokio = args.tokio if args.tokio and os.access(args.tokio, os.X_OK) else None
+    if not tokio:
+        log("Tokio's peer is not built (see --tokio): its column stays empty")
+    start = time.time()
+    load_before = os.getloadavg()
+    runs = []  # per run: {column: function (row) -> figure}
+    py_wanted = sorted({r[6][:2] for r in NET_ROWS if r[6]})
+    for i in range(args.runs):
+        run = {"aio": net_aio_run(args.build, i + 1)}
+        log(f"[run {i + 1}] floor")
+        run["floor"] = run_tsv([floor, "tcp_echo", "tcp_echo_1conn"], timeout=120)
+        if tokio:
+            log(f"[run {i + 1}] tokio")
+            run["tokio"] = run_tsv([tokio, "tcp_echo"], timeout=120)
+        for loop in loops:
+            run[loop] = {(w, n): py_run(args.python, loop, w, n, i + 1) for w, n in py_wanted}
+        runs.append(run)
+    load_after = os.getloadavg()
+
+    def figure(run, column, row):
+        label, unit, name, counter, floor_src, tokio_src, py_src, _ = row
+        if column == "aio":
+            return run["aio"].get(name, {}).get(counter)
+        if column == "floor" and floor_src:
+            if floor_src[0] == "tcp_stream/blocking_pair":  # one of aio_bench_net's rows
+                return run["aio"][floor_src[0]].get(floor_src[1])
+            return run["floor"].get(floor_src)
+        if column == "tokio" and tokio_src and "tokio" in run:
+            return run["tokio"].get(tokio_src)
+        if column in ("asyncio", "uvloop") and py_src and column in run:
+            return run[column].get(py_src[:2], {}).get(py_src[2])
+        return None
+
+    def ratio_of(row, column):
+        """Median over the runs of aio ÷ peer, each run's own."""
+        values = []
+        for run in runs:
+            ours, theirs = figure(run, "aio", row), figure(run, column, row)
+            if ours is not None and theirs:
+                values.append(ours / theirs)
+        return statistics.median(values) if values else None
+
+    columns = ["floor", "tokio", "asyncio", "uvloop"]
+    lines = [f"Machine: {machine()}; load average {load_before[0]:.2f} at the start, "
+             f"{load_after[0]:.2f} at the end; {time.time() - start:.0f} s in all; "
+             f"{args.runs} interleaved runs, timed workloads {args.seconds:g} s each.",
+             "Figures: medians of the runs. Ratios: aio ÷ peer within each run, median of those "
+             "(rates: above 1 aio is faster; latencies and sizes: below 1 aio is faster).", "",
+             "| workload | unit | aio | floor | Tokio | asyncio | uvloop | aio÷floor | aio÷Tokio | aio÷asyncio | aio÷uvloop |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in NET_ROWS:
+        cells = [fmt(median([figure(r, c, row) for r in runs])) for c in ["aio"] + columns]
+        ratios = []
+        for c in columns:
+            v = ratio_of(row, c)
+            ratios.append("–" if v is None else f"{v:.2f}")
+        lines.append(f"| {row[0]} | {row[1]} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+
+    lines += ["", "Issue 9's goals, on the same-pass ratios:", "",
+              "| goal | aio ÷ peer (median of runs) | per run | met |", "|---|---:|---|---|"]
+    by_name = {(r[2], r[3]): r for r in NET_ROWS}
+    for text, name, counter, column, bound, sense in NET_GOALS:
+        row = by_name[(name, counter)]
+        per_run = []
+        for run in runs:
+            ours, theirs = figure(run, "aio", row), figure(run, column, row)
+            per_run.append(None if ours is None or not theirs else ours / theirs)
+        v = ratio_of(row, column)
+        met = "–" if v is None else ("yes" if (v >= bound if sense == "ge" else v <= bound) else "no")
+        lines.append(f"| {text} | {'–' if v is None else f'{v:.2f}'} | "
+                     + ", ".join("–" if x is None else f"{x:.2f}" for x in per_run) + f" | {met} |")
+    print("\n".join(lines))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{k: ({"/".join(map(str, kk)): vv for kk, vv in v.items()} if k != "aio" else v)
+                        for k, v in run.items()} for run in runs], f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="aio's CMake build directory")
@@ -186,6 +354,12 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the Python to run asyncio and uvloop with")
     ap.add_argument("--no-python", action="store_true", help="aio only")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--suite", choices=["core", "net"], default="core",
+                    help="core: the loop, task and timer workloads (default); net: the networking workloads")
+    ap.add_argument("--seconds", type=float, default=5.0,
+                    help="net: seconds of each timed workload (BENCH.md: 5)")
+    ap.add_argument("--tokio", default="/tmp/peer-tokio/release/tokio_bench",
+                    help="net: Tokio's peer program (../shared/peers/tokio built with cargo)")
     args = ap.parse_args()
 
     loops = []
@@ -196,6 +370,9 @@ def main():
             loops.append("uvloop")
         else:
             log(f"uvloop is not importable by {args.python}: its column stays empty")
+    if args.suite == "net":
+        net_main(args, loops)
+        return
 
     start = time.time()
     load_before = os.getloadavg()

@@ -13,8 +13,13 @@
 namespace demo {
 
 const std::vector<Scenario>& scenarios() {
-  static const std::vector<Scenario> all = {countasync_scenario(), asyncq_scenario(), blocking_scenario(), wait_for_scenario(),
-                                            loop_overhead_scenario(), async_context_scenario()};
+  static const std::vector<Scenario> all = {
+      countasync_scenario(),    asyncq_scenario(),        blocking_scenario(), wait_for_scenario(),
+      loop_overhead_scenario(), async_context_scenario(),
+#ifdef AIO_DEMO_NET  // the networking examples, once the library has networking
+      echo_server_scenario(),   echo_client_scenario(),
+#endif
+  };
   return all;
 }
 

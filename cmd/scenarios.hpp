@@ -11,5 +11,9 @@ Scenario blocking_scenario();
 Scenario wait_for_scenario();
 Scenario loop_overhead_scenario();
 Scenario async_context_scenario();
+#ifdef AIO_DEMO_NET
+Scenario echo_server_scenario();
+Scenario echo_client_scenario();
+#endif
 
 }  // namespace demo

@@ -251,3 +251,240 @@ TEST_CASE("aio-demo blocking --fixed shows aio::sleep and aio::to_thread letting
   CHECK(seconds_in(lines[11]) < 0.30);
   CHECK(seconds_in(lines[11]) >= 0.20);
 }
+
+#ifdef AIO_DEMO_NET
+// -- echo-server / echo-client: the server runs as a child process in the
+// background while the client runs, as a user runs them in two terminals.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace {
+
+/// A child process whose stdout lines can be read while it runs; killed if
+/// it is still running when the test ends. Every wait is bounded.
+class Background {
+ public:
+  explicit Background(std::vector<std::string> argv) {
+    argv.insert(argv.begin(), AIO_DEMO_PATH);
+    int out[2], err[2];
+    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, err[0]);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    close(err[1]);
+    fds_[0] = out[0];
+    fds_[1] = err[0];
+    if (rc != 0) throw std::runtime_error("posix_spawn aio-demo");
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    for (int fd : fds_)
+      if (fd >= 0) close(fd);
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  /// The next line of stdout, or "" if none came within `timeout` (or at EOF).
+  std::string read_line(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto nl = result_.out.find('\n', consumed_);
+      if (nl != std::string::npos) {
+        std::string line = result_.out.substr(consumed_, nl - consumed_);
+        consumed_ = nl + 1;
+        return line;
+      }
+      if (!pump(deadline)) return "";
+    }
+  }
+
+  /// Waits (bounded) for the exit; SIGKILL when it takes longer. The result
+  /// holds all the output, also the lines read_line returned.
+  test::ProcessResult wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pump(deadline)) {
+    }
+    if (fds_[0] >= 0 || fds_[1] >= 0) kill(pid_, SIGKILL);  // timed out
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result_;
+  }
+
+ private:
+  // Reads what is there until the deadline; false at the deadline or once both pipes are closed.
+  bool pump(std::chrono::steady_clock::time_point deadline) {
+    if (fds_[0] < 0 && fds_[1] < 0) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p[2] = {{fds_[0], POLLIN, 0}, {fds_[1], POLLIN, 0}};
+    if (poll(p, 2, static_cast<int>(left.count())) <= 0) return false;
+    std::string* sinks[2] = {&result_.out, &result_.err};
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || p[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds_[i]);
+        fds_[i] = -1;
+      } else {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fds_[2] = {-1, -1};
+  std::size_t consumed_ = 0;
+  test::ProcessResult result_;
+};
+
+using namespace std::chrono_literals;
+
+/// A loopback TCP socket bound to a free port; listening or not. While it
+/// is open nobody else gets the port: not listening, a connect to it is
+/// refused; listening, a second server cannot bind it.
+struct HeldPort {
+  int fd = -1;
+  int port = 0;
+  explicit HeldPort(bool listening) {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (listening) REQUIRE(listen(fd, 8) == 0);
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~HeldPort() { close(fd); }
+};
+
+/// The port in "Serving on ('127.0.0.1', PORT)".
+int serving_port(const std::string& line) {
+  std::smatch m;
+  if (!std::regex_match(line, m, std::regex(R"(Serving on \('127\.0\.0\.1', (\d+)\))"))) return -1;
+  return std::stoi(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE("aio-demo echo-client and echo-server print asyncio's example lines over TCP", "[demo][net]") {
+  Background server({"echo-server", "--port", "0", "--count", "2"});
+  const std::string first = server.read_line(10s);
+  const int port = serving_port(first);
+  REQUIRE(port > 0);
+  for (const std::string message : {"Hello World!", "it's \"quoted\"\ttoo"}) {
+    const auto client = demo({"echo-client", "--port", std::to_string(port), "--message", message});
+    INFO(client.err);
+    REQUIRE(client.exit_code == 0);
+    const std::string shown = message == "Hello World!" ? "'Hello World!'" : R"('it\'s "quoted"\ttoo')";
+    CHECK(client.lines() == Lines{"Send: " + shown, "Received: " + shown, "Close the connection"});
+    CHECK(client.err.empty());
+  }
+  // --count 2: the server closes after the second connection and exits.
+  const auto r = server.wait(10s);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0] == first);
+  CHECK_THAT(lines[1], Catch::Matches(R"(Received 'Hello World!' from \('127\.0\.0\.1', \d+\))"));
+  CHECK(lines[2] == "Send: 'Hello World!'");
+  CHECK(lines[3] == "Close the connection");
+  CHECK_THAT(lines[4], Catch::StartsWith(R"(Received 'it\'s "quoted"\ttoo' from ('127.0.0.1', )"));
+  CHECK(lines[5] == R"(Send: 'it\'s "quoted"\ttoo')");
+  CHECK(lines[6] == "Close the connection");
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("aio-demo echo-server and echo-client --unix talk over a Unix socket, removed at close", "[demo][net]") {
+  char dir_template[] = "/tmp/aio-demo-test-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/echo.sock";
+  {
+    Background server({"echo-server", "--unix", path, "--count", "1"});
+    REQUIRE(server.read_line(10s) == "Serving on " + path);
+    const auto client = demo({"echo-client", "--unix", path, "--message", "over unix"});
+    INFO(client.err);
+    REQUIRE(client.exit_code == 0);
+    CHECK(client.lines() == Lines{"Send: 'over unix'", "Received: 'over unix'", "Close the connection"});
+    const auto r = server.wait(10s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const Lines lines = r.lines();
+    REQUIRE(lines.size() == 4);
+    CHECK_THAT(lines[1], Catch::StartsWith("Received 'over unix' from "));
+    CHECK(lines[2] == "Send: 'over unix'");
+    CHECK(lines[3] == "Close the connection");
+    CHECK_FALSE(std::filesystem::exists(path));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("aio-demo echo-client: a refused connection is one line on stderr and exit status 1", "[demo][net]") {
+  const HeldPort closed(false);  // bound, not listening: the connect is refused
+  const auto r = demo({"echo-client", "--port", std::to_string(closed.port)});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err == "aio-demo echo-client: cannot connect to 127.0.0.1:" + std::to_string(closed.port) +
+                     ": Connection refused\n");
+  const auto none = demo({"echo-client", "--unix", "/nonexistent/aio-demo.sock"});
+  CHECK(none.exit_code == 1);
+  CHECK(none.err == "aio-demo echo-client: cannot connect to /nonexistent/aio-demo.sock: No such file or directory\n");
+}
+
+TEST_CASE("aio-demo echo-server: a port in use is one line on stderr and exit status 1", "[demo][net]") {
+  const HeldPort taken(true);
+  const auto r = demo({"echo-server", "--port", std::to_string(taken.port)});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err == "aio-demo echo-server: cannot listen on 127.0.0.1:" + std::to_string(taken.port) +
+                     ": Address already in use\n");
+}
+
+TEST_CASE("aio-demo echo-server without --count serves one connection after another", "[demo][net]") {
+  Background server({"echo-server", "--port", "0"});
+  const int port = serving_port(server.read_line(10s));
+  REQUIRE(port > 0);
+  for (int i = 0; i < 3; ++i) {
+    const auto client = demo({"echo-client", "--port", std::to_string(port), "--message", std::to_string(i)});
+    REQUIRE(client.exit_code == 0);
+    CHECK(client.lines()[1] == "Received: '" + std::to_string(i) + "'");
+    // The server printed its three lines for this connection before closing it.
+    CHECK_THAT(server.read_line(5s), Catch::StartsWith("Received '" + std::to_string(i) + "' from ('127.0.0.1', "));
+    CHECK(server.read_line(5s) == "Send: '" + std::to_string(i) + "'");
+    CHECK(server.read_line(5s) == "Close the connection");
+  }
+  for (const auto& [name, options] : std::vector<std::pair<std::string, Lines>>{
+           {"echo-server", {"--host", "--port", "--unix", "--count"}},
+           {"echo-client", {"--host", "--port", "--unix", "--message"}}}) {
+    const auto help = demo({name, "--help"});
+    CHECK(help.exit_code == 0);
+    for (const auto& option : options) CHECK_THAT(help.out, Catch::Contains(option));
+  }
+}
+#endif

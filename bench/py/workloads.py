@@ -7,6 +7,10 @@ with the figures BENCH.md names, in the same units as aio_bench's counters.
 
     python3 workloads.py --loop asyncio|uvloop --workload NAME [--n N]
 
+The networking workloads (tcp_echo, tcp_echo/sock, tcp_echo_1conn,
+tcp_connect_close, tcp_stream, udp_echo) last AIO_BENCH_SECONDS each (default
+5), as aio_bench_net's; their --n is the client or connection count.
+
 Run one workload per process: sleep_fanout's peak RSS is the process's.
 Every workload but sleep_fanout (which reports its first and its warm run)
 and the loop_* ones (thousands of loops) runs once to warm up, then once
@@ -301,6 +305,326 @@ def cancel_bench(newest_first):
     return run
 
 
+# -- networking: tcp_echo, tcp_echo/sock, tcp_echo_1conn, tcp_connect_close/N,
+# tcp_stream, udp_echo, as bench/net_bench.cpp. Server and clients in one
+# process on one loop, over 127.0.0.1; the timed ones last AIO_BENCH_SECONDS
+# (default 5). N is the client count (tcp_echo, udp_echo) or the connection
+# count (tcp_connect_close).
+
+import os
+import socket
+
+MESSAGE = 64
+
+
+def run_seconds():
+    try:
+        v = float(os.environ.get("AIO_BENCH_SECONDS", "5"))
+    except ValueError:
+        v = 5.0
+    return v if v > 0 else 5.0
+
+
+class PingPong:
+    """The figures of one ping-pong run, shared by its clients; the clock
+    starts once every client is connected (connection setup is not timed)."""
+
+    def __init__(self, clients):
+        self.clients = clients
+        self.duration_ns = int(run_seconds() * 1e9)
+        self.connected = 0
+        self.go = asyncio.Event()
+        self.t0 = self.t_end = 0
+        self.trips = 0
+        self.latency = Histogram()
+
+    async def ready(self):
+        self.connected += 1
+        if self.connected == self.clients:
+            self.t0 = now_ns()
+            self.go.set()
+        await self.go.wait()
+
+    def record(self, start):
+        t = now_ns()
+        self.latency.record(t - start)
+        self.trips += 1
+        if t - self.t0 < self.duration_ns:
+            return True
+        self.t_end = max(self.t_end, t)
+        return False
+
+    def figures(self):
+        check(self.trips > 0, "no round trip")
+        secs = (self.t_end - self.t0) / 1e9
+        return {"round_trips_per_s": self.trips / secs, "p50_us": self.latency.quantile(0.50) / 1e3,
+                "p99_us": self.latency.quantile(0.99) / 1e3, "round_trips": self.trips}
+
+
+async def _echo_handler(reader, writer):
+    try:
+        while True:
+            data = await reader.readexactly(MESSAGE)
+            writer.write(data)
+            await writer.drain()
+    except asyncio.IncompleteReadError as e:
+        check(not e.partial, "tcp_echo: a client closed in the middle of a message")
+    writer.close()
+    await writer.wait_closed()
+
+
+async def _echo_client(port, p):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await p.ready()
+    message = b"x" * MESSAGE
+    more = True
+    while more:
+        start = now_ns()
+        writer.write(message)
+        await writer.drain()
+        echo = await reader.readexactly(MESSAGE)
+        check(echo[0] == 0x78, "tcp_echo: wrong echo")
+        more = p.record(start)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def _tcp_echo_main(clients):
+    p = PingPong(clients)
+    server = await asyncio.start_server(_echo_handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await asyncio.gather(*[_echo_client(port, p) for _ in range(clients)])
+    server.close()
+    await server.wait_closed()
+    return p.figures()
+
+
+def tcp_echo(loop, n):
+    return loop.run_until_complete(_tcp_echo_main(n))
+
+
+def _nodelay(sock):
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+async def _recv_exactly(loop, sock, buf):
+    view, got = memoryview(buf), 0
+    while got < len(buf):
+        n = await loop.sock_recv_into(sock, view[got:])
+        if n == 0:
+            check(got == 0, "tcp_echo/sock: EOF in the middle of a message")
+            return False
+        got += n
+    return True
+
+
+async def _sock_echo_handler(loop, sock):
+    buf = bytearray(MESSAGE)
+    while await _recv_exactly(loop, sock, buf):
+        await loop.sock_sendall(sock, buf)
+    sock.close()
+
+
+async def _sock_echo_server(loop, listener, clients):
+    handlers = []
+    for _ in range(clients):
+        sock, _addr = await loop.sock_accept(listener)
+        sock.setblocking(False)
+        _nodelay(sock)
+        handlers.append(_sock_echo_handler(loop, sock))
+    await asyncio.gather(*handlers)
+
+
+async def _sock_echo_client(loop, addr, p):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    _nodelay(sock)
+    await loop.sock_connect(sock, addr)
+    await p.ready()
+    out, buf = b"x" * MESSAGE, bytearray(MESSAGE)
+    more = True
+    while more:
+        start = now_ns()
+        await loop.sock_sendall(sock, out)
+        got = await _recv_exactly(loop, sock, buf)
+        check(got and buf[0] == 0x78, "tcp_echo/sock: wrong echo")
+        more = p.record(start)
+    sock.close()
+
+
+async def _tcp_echo_sock_main(clients):
+    loop = asyncio.get_running_loop()
+    p = PingPong(clients)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.setblocking(False)
+    addr = listener.getsockname()
+    await asyncio.gather(_sock_echo_server(loop, listener, clients),
+                         *[_sock_echo_client(loop, addr, p) for _ in range(clients)])
+    listener.close()
+    return p.figures()
+
+
+def tcp_echo_sock(loop, n):
+    return loop.run_until_complete(_tcp_echo_sock_main(n))
+
+
+def _open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def _tcp_connect_close_main(n):
+    state = {"started": 0, "done": 0, "served": 0}
+
+    async def handler(reader, writer):
+        data = await reader.readexactly(1)
+        writer.write(data)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        state["served"] += 1
+
+    async def client(port):
+        while state["started"] < n:
+            state["started"] += 1
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"x")
+            await writer.drain()
+            check(await reader.readexactly(1) == b"x", "tcp_connect_close: wrong echo")
+            writer.close()
+            await writer.wait_closed()
+            state["done"] += 1
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await asyncio.gather(*[client(port) for _ in range(16)])
+    server.close()
+    await server.wait_closed()
+    # Python 3.11's wait_closed does not wait for the handlers: let them end.
+    while state["served"] < n:
+        await asyncio.sleep(0.001)
+    return state
+
+
+def tcp_connect_close(loop, n):
+    # One connection first, untimed: what the loop creates once at its first
+    # socket (uvloop: one fd) is not a connection's fd left open.
+    loop.run_until_complete(_tcp_connect_close_main(1))
+    before = _open_fds()
+    t0 = now_ns()
+    state = loop.run_until_complete(_tcp_connect_close_main(n))
+    secs = (now_ns() - t0) / 1e9
+    left = _open_fds() - before
+    check(state["done"] == n and state["served"] == n, "tcp_connect_close: connections missing")
+    check(left == 0, "tcp_connect_close: a file descriptor was left open")
+    return {"conns_per_s": n / secs, "us_per_conn": secs * 1e6 / n, "fds_left_open": left}
+
+
+STREAM_BYTES = 1 << 30
+CHUNK = 64 * 1024
+
+
+async def _tcp_stream_main():
+    s = {"received": 0, "t_end": 0}
+    done = asyncio.Event()
+
+    async def sink(reader, writer):
+        while True:
+            data = await reader.read(CHUNK)
+            if not data:
+                break
+            s["received"] += len(data)
+        s["t_end"] = now_ns()
+        writer.close()
+        await writer.wait_closed()
+        done.set()
+
+    server = await asyncio.start_server(sink, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    chunk = b"x" * CHUNK
+    t0 = now_ns()
+    for _ in range(STREAM_BYTES // CHUNK):
+        writer.write(chunk)
+        await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await done.wait()
+    server.close()
+    await server.wait_closed()
+    check(s["received"] == STREAM_BYTES, "tcp_stream: bytes missing")
+    return {"GB_per_s": STREAM_BYTES / (s["t_end"] - t0), "peak_rss_MB": peak_rss_bytes() / 1e6}
+
+
+def tcp_stream(loop, n):
+    return loop.run_until_complete(_tcp_stream_main())
+
+
+class _UdpServer(asyncio.DatagramProtocol):
+    def __init__(self, clients, finished):
+        self.clients, self.finished, self.done = clients, finished, 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        if len(data) == 1:  # a client is done
+            self.done += 1
+            if self.done == self.clients:
+                self.finished.set_result(None)
+            return
+        self.transport.sendto(data, addr)
+
+
+class _UdpClient(asyncio.DatagramProtocol):
+    waiter = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(data)
+
+
+async def _udp_client(loop, addr, p):
+    transport, proto = await loop.create_datagram_endpoint(_UdpClient, remote_addr=addr)
+    await p.ready()
+    message = b"x" * MESSAGE
+    more = True
+    while more:
+        start = now_ns()
+        proto.waiter = loop.create_future()
+        transport.sendto(message)
+        data = await proto.waiter
+        check(len(data) == MESSAGE, "udp_echo: wrong echo")
+        more = p.record(start)
+    transport.sendto(b"!")
+    transport.close()
+
+
+async def _udp_echo_main(clients):
+    loop = asyncio.get_running_loop()
+    p = PingPong(clients)
+    finished = loop.create_future()
+    transport, _ = await loop.create_datagram_endpoint(lambda: _UdpServer(clients, finished),
+                                                       local_addr=("127.0.0.1", 0))
+    addr = transport.get_extra_info("sockname")
+    await asyncio.gather(*[_udp_client(loop, addr, p) for _ in range(clients)])
+    await finished
+    transport.close()
+    return p.figures()
+
+
+def udp_echo(loop, n):
+    return loop.run_until_complete(_udp_echo_main(n))
+
+
+# The networking workloads run once, unwarmed: each lasts seconds.
+NO_WARMUP = {"tcp_echo", "tcp_echo/sock", "tcp_echo_1conn", "tcp_connect_close", "tcp_stream", "udp_echo"}
+
+
 # name: (function, default N, whether it takes a loop factory rather than a loop)
 WORKLOADS = {
     "loop_create_close": (loop_create_close, 20_000, True),
@@ -314,6 +638,12 @@ WORKLOADS = {
     "wait_for_fast": (wait_for_fast, 100_000, False),
     "cancel_sleepers": (cancel_bench(False), 100_000, False),
     "cancel_reverse": (cancel_bench(True), 10_000, False),
+    "tcp_echo": (tcp_echo, 64, False),
+    "tcp_echo/sock": (tcp_echo_sock, 64, False),
+    "tcp_echo_1conn": (tcp_echo, 1, False),
+    "tcp_connect_close": (tcp_connect_close, 10_000, False),
+    "tcp_stream": (tcp_stream, 1, False),
+    "udp_echo": (udp_echo, 64, False),
 }
 
 
@@ -339,7 +669,7 @@ def main():
     else:
         loop = new_loop()
         try:
-            if args.workload != "sleep_fanout":
+            if args.workload != "sleep_fanout" and args.workload not in NO_WARMUP:
                 fn(loop, n)  # warm-up
             figures = fn(loop, n)
         finally:
