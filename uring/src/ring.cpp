@@ -306,7 +306,10 @@ const NeededOp* missing_op(io_uring* ring) {
   std::call_once(once, [ring] {
     alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + 256 * sizeof(io_uring_probe_op)]{};
     auto* probe = reinterpret_cast<io_uring_probe*>(buf);
-    if (sys_register(ring->ring_fd, IORING_REGISTER_PROBE, probe, 256) < 0) {
+    if (const int r = sys_register(ring->ring_fd, IORING_REGISTER_PROBE, probe, 256); r < 0) {
+      if (r != -EINVAL) {
+        throw std::system_error(-r, std::system_category(), "io_uring_register(IORING_REGISTER_PROBE)");
+      }
       // IORING_REGISTER_PROBE came with IORING_OP_READ in 5.6.
       missing = &kNeededOps[5];
       return;
@@ -475,7 +478,15 @@ Ring::Ring(const RingOptions& options) : reuse_(options.reuse), key_(options) {
   }
   if (err != 0) throw_setup_error(err, entries, cq, waits);
 
-  if (const NeededOp* op = missing_op(&ring_)) {
+  const NeededOp* op = nullptr;
+  try {
+    op = missing_op(&ring_);
+  } catch (...) {
+    reuse_ = false;
+    teardown();
+    throw;
+  }
+  if (op != nullptr) {
     reuse_ = false;
     teardown();
     throw std::system_error(EOPNOTSUPP, std::system_category(),
@@ -756,6 +767,9 @@ void Ring::submit_pending(bool wait) {
       unsigned reaped = reap();
       io_uring_get_events(&ring_);
       reaped += reap();
+      // What was reaped is what the wait was for: blocking now could wait
+      // for a completion that already came. Only submit what is left.
+      if (reaped > 0) wait = false;
       if (reaped == 0 && ++busy > 1000) {
         // Nothing to consume and still refused: memory, not backpressure.
         throw std::system_error(-r, std::system_category(),
