@@ -282,6 +282,9 @@ unsigned pacing_backlog_now();
   throw std::system_error(err, std::system_category(), what);
 }
 
+// The opcodes the runtime prepares (Linux 5.1-5.6). The flags it relies on
+// beyond them (IORING_ASYNC_CANCEL_ANY 5.19, IORING_TIMEOUT_UPDATE 5.11) are
+// probed separately, in missing_features().
 struct NeededOp {
   int opcode;
   const char* name;
