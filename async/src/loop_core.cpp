@@ -11,30 +11,6 @@
 namespace aio::detail {
 namespace {
 
-uring::TaskRun to_ring(LoopOptions::TaskRun t) {
-  switch (t) {
-    case LoopOptions::TaskRun::defer:
-      return uring::TaskRun::defer;
-    case LoopOptions::TaskRun::cooperative:
-      return uring::TaskRun::cooperative;
-    case LoopOptions::TaskRun::plain:
-      return uring::TaskRun::plain;
-    default:
-      return uring::TaskRun::automatic;
-  }
-}
-
-uring::Feature to_ring(LoopOptions::Feature f) {
-  switch (f) {
-    case LoopOptions::Feature::required:
-      return uring::Feature::required;
-    case LoopOptions::Feature::disabled:
-      return uring::Feature::disabled;
-    default:
-      return uring::Feature::automatic;
-  }
-}
-
 bool debug_from_env() {
   const char* v = std::getenv("AIO_DEBUG");
   return v != nullptr && std::strcmp(v, "1") == 0;
@@ -78,9 +54,9 @@ LoopCore::LoopCore(const LoopOptions& options) {
   uring::RingOptions ring_options;
   ring_options.entries = options.entries;
   ring_options.cq_entries = options.cq_entries;
-  ring_options.taskrun = to_ring(options.taskrun);
-  ring_options.no_mmap = to_ring(options.no_mmap);
-  ring_options.no_sqarray = to_ring(options.no_sqarray);
+  ring_options.taskrun = options.taskrun;
+  ring_options.no_mmap = options.no_mmap;
+  ring_options.no_sqarray = options.no_sqarray;
   ring_options.reuse = options.reuse_ring;
   driver = std::make_unique<Driver>(ring_options);
   remote.open(options.reuse_ring && driver->ring.reused());

@@ -14,24 +14,17 @@
 #include "aio/errors.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/uring/setup_options.hpp"
 
 namespace aio {
 
 struct LoopOptions {
-  /// How the kernel runs completion work for the ring.
-  enum class TaskRun : unsigned char {
-    automatic,    ///< the cheapest the kernel accepts: defer, else cooperative, else plain
-    defer,        ///< IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1+)
-    cooperative,  ///< IORING_SETUP_COOP_TASKRUN (Linux 5.19+)
-    plain,        ///< neither
-  };
-
-  /// Whether an optional io_uring setup flag is used.
-  enum class Feature : unsigned char {
-    automatic,  ///< when the running kernel accepts it, silently without it otherwise
-    required,   ///< always: a kernel that refuses it makes the constructor throw (EINVAL)
-    disabled,   ///< never
-  };
+  /// How the kernel runs completion work for the ring (automatic, defer,
+  /// cooperative, plain; see aio/uring/setup_options.hpp).
+  using TaskRun = uring::TaskRun;
+  /// Whether an optional io_uring setup flag is used (automatic, required:
+  /// a kernel that refuses it makes the constructor throw EINVAL, disabled).
+  using Feature = uring::Feature;
 
   /// The ring's submission queue size (1..32768). A full queue is flushed,
   /// never an error, so this bounds only how much one submit carries.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aio/uring/completion.hpp"
+#include "aio/uring/setup_options.hpp"
 
 namespace aio::uring {
 
@@ -17,21 +18,6 @@ namespace aio::uring {
 // include/uapi/linux/io_uring.h).
 inline constexpr unsigned kSetupNoMmap = 1U << 14;     ///< IORING_SETUP_NO_MMAP, Linux 6.5
 inline constexpr unsigned kSetupNoSqArray = 1U << 16;  ///< IORING_SETUP_NO_SQARRAY, Linux 6.6
-
-/// How the kernel runs completion work for this ring.
-enum class TaskRun : std::uint8_t {
-  automatic,    ///< the cheapest mode the running kernel accepts
-  defer,        ///< IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN
-  cooperative,  ///< IORING_SETUP_COOP_TASKRUN
-  plain,        ///< none of the above
-};
-
-/// Whether an optional setup flag is used.
-enum class Feature : std::uint8_t {
-  automatic,  ///< when the running kernel accepts it, silently without it otherwise
-  required,   ///< always: a kernel that refuses it is a setup error (EINVAL)
-  disabled,   ///< never
-};
 
 struct RingOptions {
   unsigned entries = 256;   ///< submission queue size (1..32768)
