@@ -7,7 +7,14 @@
 // syscall, usually the next ring's io_uring_setup), so a short run shows a
 // cheaper ring than a long one: each benchmark iteration is a batch of
 // 20,000 loops (5,000 for the variants), large enough that this deferred
-// work is paid inside the figure. Figures are per loop.
+// work is paid inside the figure. Figures are per loop. These rows ask for
+// fresh rings (LoopOptions::reuse_ring = false), paced so that the kernel's
+// teardown backlog stays bounded; loop_create_close/reused_ring and
+// loop_run_noop use the default options (the thread's cached ring).
+//
+// loop_create_close_sustained/N: N create+close cycles back to back, then
+// the wait until the kernel has freed the rings (the pacing's tracers all
+// answered); any setup failure aborts the benchmark.
 
 #include <liburing.h>
 #include <sys/mman.h>
@@ -40,6 +47,13 @@ aio::LoopOptions make(TaskRun taskrun, Feature no_mmap, Feature no_sqarray, unsi
   o.no_mmap = no_mmap;
   o.no_sqarray = no_sqarray;
   o.entries = entries;
+  o.reuse_ring = false;
+  return o;
+}
+
+aio::LoopOptions fresh_defaults() {
+  aio::LoopOptions o;
+  o.reuse_ring = false;
   return o;
 }
 
@@ -136,18 +150,52 @@ void ring_create_close_floor(benchmark::State& state) {
 aio::Task<> noop() { co_return; }
 
 // asyncio.run(noop()): a new loop, one coroutine that returns at once, close.
-void loop_run_noop(benchmark::State& state) {
+void loop_run_noop(benchmark::State& state, aio::LoopOptions options) {
   const std::int64_t t0 = bench::now_ns();
   for (auto _ : state) {
-    for (int i = 0; i < kBatch; ++i) aio::run(noop());
+    for (int i = 0; i < kBatch; ++i) aio::run(noop(), options);
   }
   state.counters["ns_per_run"] =
       static_cast<double>(bench::now_ns() - t0) / (static_cast<double>(state.iterations()) * kBatch);
 }
 
+void loop_create_close_sustained(benchmark::State& state, aio::LoopOptions options) {
+  const auto n = static_cast<int>(state.range(0));
+  double cycle_ns = 0, drain_ns = 0;
+  for (auto _ : state) {
+    const std::int64_t t0 = bench::now_ns();
+    for (int i = 0; i < n; ++i) {
+      aio::EventLoop loop(options);  // a setup failure throws: the benchmark aborts
+      loop.close();
+    }
+    const std::int64_t t1 = bench::now_ns();
+    // Until every traced ring is freed (fewer than one tracer's worth left).
+    while (aio::uring::testing::rings_in_teardown() >= 128) usleep(1000);
+    const std::int64_t t2 = bench::now_ns();
+    cycle_ns += static_cast<double>(t1 - t0);
+    drain_ns += static_cast<double>(t2 - t1);
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["ns_per_cycle"] = cycle_ns / (iters * n);
+  state.counters["drain_ms"] = drain_ns / iters / 1e6;
+  state.counters["ns_per_cycle_with_drain"] = (cycle_ns + drain_ns) / (iters * n);
+  state.counters["failures"] = 0;
+}
+
 const bool registered = [] {
   // The default loop: the cheapest setup the running kernel accepts.
-  benchmark::RegisterBenchmark("loop_create_close", loop_create_close, aio::LoopOptions{}, kBatch)
+  benchmark::RegisterBenchmark("loop_create_close", loop_create_close, fresh_defaults(), kBatch)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("loop_create_close/reused_ring", loop_create_close, aio::LoopOptions{}, kBatch)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("loop_create_close_sustained", loop_create_close_sustained, fresh_defaults())
+      ->Arg(100000)
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("loop_create_close_sustained/reused_ring", loop_create_close_sustained,
+                               aio::LoopOptions{})
+      ->Arg(100000)
+      ->Iterations(1)
       ->Unit(benchmark::kMillisecond);
   const Variant variants[] = {
       // One flag at a time on top of the classic setup (kernel memory, mmap()ed).
@@ -176,7 +224,9 @@ const bool registered = [] {
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("ring_create_close/kernel_floor", ring_create_close_floor)
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("loop_run_noop", loop_run_noop)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("loop_run_noop", loop_run_noop, aio::LoopOptions{})->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("loop_run_noop/fresh_ring", loop_run_noop, fresh_defaults())
+      ->Unit(benchmark::kMillisecond);
   return true;
 }();
 

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <regex>
 #include <string>
@@ -89,7 +91,12 @@ TEST_CASE("aio-demo loop-overhead prints the average creation and closing costs 
   REQUIRE(lines.size() == 3);
   CHECK_THAT(lines[0], Catch::Matches(R"(Average event loop creation overhead: \d+\.\d{4} ms)"));
   CHECK_THAT(lines[1], Catch::Matches(R"(Average event loop closing overhead: \d+\.\d{4} ms)"));
-  CHECK_THAT(lines[2], Catch::StartsWith("Ring: 64 entries, flags "));
+  CHECK_THAT(lines[2], Catch::StartsWith("Ring: 64 entries, flags ") && Catch::EndsWith("reused from loop to loop"));
+  const auto fresh = demo({"loop-overhead", "--iterations", "50", "--fresh-ring"});
+  REQUIRE(fresh.exit_code == 0);
+  REQUIRE(fresh.lines().size() == 3);
+  CHECK_THAT(fresh.lines()[0], Catch::Matches(R"(Average event loop creation overhead: \d+\.\d{4} ms)"));
+  CHECK_THAT(fresh.lines()[2], Catch::EndsWith("a fresh ring per loop"));
   const auto plain = demo({"loop-overhead", "--iterations", "10", "--taskrun", "plain"});
   REQUIRE(plain.exit_code == 0);
   CHECK_THAT(plain.lines()[2], !Catch::Contains("DEFER_TASKRUN") && !Catch::Contains("COOP_TASKRUN"));
@@ -116,7 +123,7 @@ TEST_CASE("aio-demo --help and each scenario's --help describe the options", "[d
       {"asyncq", {"--nprod", "--ncon", "--seed", "--time-scale"}},
       {"blocking", {"--seconds", "--debug", "--fixed"}},
       {"wait_for", {"--timeout", "--work"}},
-      {"loop-overhead", {"--iterations", "--entries"}},
+      {"loop-overhead", {"--iterations", "--entries", "--fresh-ring"}},
       {"async-context", {"--raise"}},
   };
   for (const auto& [name, options] : scenarios) {
@@ -250,6 +257,24 @@ TEST_CASE("aio-demo blocking --fixed shows aio::sleep and aio::to_thread letting
   CHECK(Lines(lines.begin() + 7, lines.begin() + 11) == Lines{"Start", "Start", "End", "End"});
   CHECK(seconds_in(lines[11]) < 0.30);
   CHECK(seconds_in(lines[11]) >= 0.20);
+}
+
+TEST_CASE("without io_uring, aio-demo prints one clear line and exits 1; the tests report skipped", "[demo]") {
+  for (const char* err : {"ENOSYS", "EPERM"}) {
+    INFO(err);
+    const auto r = test::run_process({AIO_NO_IO_URING_PATH, err, AIO_DEMO_PATH, "countasync"});
+    if (r.exit_code == 77) continue;  // no seccomp here: nothing to emulate
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::StartsWith("aio-demo: error: io_uring_setup") &&
+                          Catch::Contains(std::string("(") + err + ")"));
+  }
+  char self[4096] = {};
+  REQUIRE(::readlink("/proc/self/exe", self, sizeof self - 1) > 0);
+  const auto tests = test::run_process({AIO_NO_IO_URING_PATH, "EPERM", self, "[lifecycle]"});
+  CHECK(tests.exit_code == 77);
+  CHECK_THAT(tests.err, Catch::Contains("SKIPPED: io_uring is not available"));
 }
 
 #ifdef AIO_DEMO_NET

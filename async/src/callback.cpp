@@ -15,6 +15,7 @@ void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
     const bool timed = loop.debug;
     const std::int64_t start = timed ? LoopCore::now() : 0;
     // asyncio's default exception handler: report and keep the loop going.
+    self->running_ = true;
     try {
       self->invoke_(self);
     } catch (const std::exception& e) {
@@ -22,10 +23,23 @@ void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
     } catch (...) {
       std::fputs("aio: exception in callback\n", stderr);
     }
+    self->running_ = false;
     // Debug mode: asyncio reports every slow handle, not only task steps.
     if (timed) report_if_slow(loop, start, nullptr);
   }
   self->release();  // the loop's reference
+}
+
+void CallbackBase::cancel() noexcept {
+  if (cancelled_) return;
+  cancelled_ = true;
+  if (running_) return;  // the callable is running: dropped with the node
+  drop_(this);
+  if (TimerNode::queued()) {
+    // A pending call_later: out of the timers now, not at its deadline.
+    loop_->timers.remove(this);
+    release();  // the loop's reference
+  }
 }
 
 void CallbackBase::on_due_fn(TimerNode* n, TimerNode::Action action) noexcept {

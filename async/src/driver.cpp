@@ -30,7 +30,7 @@ void Driver::arm_wake(int fd) {
 void Driver::on_wake(uring::Completion* c, int /*res: 8, or -ECANCELED at close*/,
                      unsigned /*flags*/) noexcept {
   // Nothing else to do: the loop drains RemoteQueue at its next iteration.
-  static_cast<TimerCompletion*>(c)->driver->wake_armed_ = false;
+  static_cast<DriverCompletion*>(c)->driver->wake_armed_ = false;
 }
 
 void Driver::arm_timer(std::int64_t deadline) {
@@ -50,7 +50,7 @@ void Driver::arm_timer(std::int64_t deadline) {
 
 void Driver::on_timer(uring::Completion* c, int /*res: -ETIME fired, -ECANCELED at close*/,
                       unsigned /*flags*/) noexcept {
-  static_cast<TimerCompletion*>(c)->driver->armed_ = false;
+  static_cast<DriverCompletion*>(c)->driver->armed_ = false;
 }
 
 }  // namespace aio::detail

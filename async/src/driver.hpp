@@ -34,17 +34,18 @@ class Driver {
   std::unique_ptr<NetContext> net;  // from the first socket (net/net_context.hpp)
 
  private:
-  struct TimerCompletion : uring::Completion {
+  // A completion that finds its Driver: the timer's and the eventfd read's.
+  struct DriverCompletion : uring::Completion {
     Driver* driver;
   };
   static void on_timer(uring::Completion* c, int res, unsigned flags) noexcept;
   static void on_wake(uring::Completion* c, int res, unsigned flags) noexcept;
 
-  TimerCompletion wake_;
+  DriverCompletion wake_;
   std::uint64_t wake_count_ = 0;  // the eventfd's counter, written by the kernel
   bool wake_armed_ = false;
 
-  TimerCompletion timer_;
+  DriverCompletion timer_;
   // Read by the kernel when the SQE is submitted; kept here until then.
   __kernel_timespec arm_ts_{};
   __kernel_timespec update_ts_{};

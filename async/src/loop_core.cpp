@@ -1,38 +1,16 @@
 #include "aio/detail/loop_core.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "aio/event_loop.hpp"
 #include "driver.hpp"
+#include "net/net_context.hpp"
 #include "thread_pool.hpp"
 
 namespace aio::detail {
 namespace {
-
-uring::TaskRun to_ring(LoopOptions::TaskRun t) {
-  switch (t) {
-    case LoopOptions::TaskRun::defer:
-      return uring::TaskRun::defer;
-    case LoopOptions::TaskRun::cooperative:
-      return uring::TaskRun::cooperative;
-    case LoopOptions::TaskRun::plain:
-      return uring::TaskRun::plain;
-    default:
-      return uring::TaskRun::automatic;
-  }
-}
-
-uring::Feature to_ring(LoopOptions::Feature f) {
-  switch (f) {
-    case LoopOptions::Feature::required:
-      return uring::Feature::required;
-    case LoopOptions::Feature::disabled:
-      return uring::Feature::disabled;
-    default:
-      return uring::Feature::automatic;
-  }
-}
 
 bool debug_from_env() {
   const char* v = std::getenv("AIO_DEBUG");
@@ -45,6 +23,13 @@ class RunningScope {
   explicit RunningScope(LoopCore& loop) : loop_(loop) {
     if (loop.closed) throw RuntimeError("Event loop is closed");
     if (loop.running) throw RuntimeError("This event loop is already running");
+    if (std::this_thread::get_id() != loop.creator &&
+        (loop.driver->ring.setup_flags() & IORING_SETUP_SINGLE_ISSUER) != 0) {
+      throw RuntimeError(
+          "aio: this event loop's ring accepts work only from the thread that created it "
+          "(IORING_SETUP_SINGLE_ISSUER): run it there, or create it with "
+          "LoopOptions::TaskRun::cooperative");
+    }
     if (tls_running_loop != nullptr) {
       throw RuntimeError("Cannot run the event loop while another loop is running");
     }
@@ -70,10 +55,12 @@ LoopCore::LoopCore(const LoopOptions& options) {
   uring::RingOptions ring_options;
   ring_options.entries = options.entries;
   ring_options.cq_entries = options.cq_entries;
-  ring_options.taskrun = to_ring(options.taskrun);
-  ring_options.no_mmap = to_ring(options.no_mmap);
-  ring_options.no_sqarray = to_ring(options.no_sqarray);
+  ring_options.taskrun = options.taskrun;
+  ring_options.no_mmap = options.no_mmap;
+  ring_options.no_sqarray = options.no_sqarray;
+  ring_options.reuse = options.reuse_ring;
   driver = std::make_unique<Driver>(ring_options);
+  remote.open(options.reuse_ring && driver->ring.reused());
   debug = options.debug ? *options.debug : debug_from_env();
 }
 
@@ -151,19 +138,53 @@ void LoopCore::drop_ready() noexcept {
   }
 }
 
+void LoopCore::cancel_in_flight() {
+  // The in-flight rule: until its CQE arrives the kernel may write into an
+  // operation's memory (a frame of some task), so every operation is
+  // cancelled and reaped before any frame is destroyed. One cancel-all,
+  // then waits that also flush overflowed CQEs (a CQ of one entry drains one
+  // CQE per wait); the cancel is repeated only when a wait brings nothing
+  // (an operation that was being set up when it came).
+  uring::Ring& ring = driver->ring;
+  if (ring.in_flight() == 0) return;
+  ring.cancel_all();
+  constexpr std::int64_t kPollNs = 100'000'000;
+  int idle = 0;
+  while (ring.in_flight() > 0) {
+    const bool got = ring.submit_and_wait_for(kPollNs);
+    ring.reap();
+    if (got || ring.in_flight() == 0) {
+      idle = 0;
+      continue;
+    }
+    if (++idle % 50 == 0) {
+      std::fprintf(stderr,
+                   "aio: close() has waited %d s for %llu io_uring operation(s) that did not end when "
+                   "cancelled (e.g. a read on a kernel worker thread); their memory must stay alive "
+                   "until they end\n",
+                   idle / 10, static_cast<unsigned long long>(ring.in_flight()));
+    }
+    ring.cancel_all();
+  }
+}
+
 void LoopCore::close() {
   if (running) throw RuntimeError("Cannot close a running event loop");
   if (closed) return;
-  closed = true;
-  // The in-flight rule: until its CQE arrives the kernel may write into an
-  // operation's memory (a frame of some task), so every operation is
-  // cancelled and reaped before any frame is destroyed.
   uring::Ring& ring = driver->ring;
-  while (ring.in_flight() > 0) {
-    ring.cancel_all();
-    ring.submit_and_wait();
-    ring.reap();
+  if (std::this_thread::get_id() != creator) {
+    // The ring is not this thread's to cache; a single-issuer ring refuses
+    // this thread's cancels (io_uring_enter: EEXIST).
+    ring.forbid_reuse();
+    if (ring.in_flight() > 0 && (ring.setup_flags() & IORING_SETUP_SINGLE_ISSUER) != 0) {
+      throw RuntimeError(
+          "aio: close(): the loop has io_uring operations in flight and its ring accepts work only "
+          "from the thread that created it (IORING_SETUP_SINGLE_ISSUER): close it on that thread");
+    }
   }
+  closed = true;
+  closing = true;
+  cancel_in_flight();
   // Sockets and listeners close their descriptors now that no operation of
   // theirs is in flight, and forget the loop (they may outlive it).
   while (LoopResource* r = resources.pop_front()) r->loop_closed(r);
@@ -185,13 +206,38 @@ void LoopCore::close() {
   }
   drop_ready();
   while (TaskBase* t = abandoned.pop_front()) t->release();
+  // What a destructor scheduled meanwhile (call_later, create_task) is dropped too.
+  while (!live.empty() || !timers.empty() || !ready.empty()) {
+    timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
+    while (TaskBase* t = live.pop_front()) {
+      t->abandon();
+      abandoned.push_back(t);
+    }
+    drop_ready();
+    while (TaskBase* t = abandoned.pop_front()) t->release();
+  }
+  closing = false;
+  // A destructor may have started an operation (it is cancelled like the rest).
+  cancel_in_flight();
+  // The buffer ring is unregistered now that no recv can draw from it, so a
+  // loop that used sockets still leaves a quiesced ring to reuse.
+  driver->net.reset();
+  const bool reuse = ring.quiesced() && std::this_thread::get_id() == creator;
   // From here on call_soon_threadsafe throws; what was posted is dropped.
-  for (Runnable* r = remote.close(); r != nullptr;) {
+  for (Runnable* r = remote.close(reuse); r != nullptr;) {
     Runnable* next = r->next_ready;
     r->perform(r, Runnable::Action::drop);
     r = next;
   }
   driver.reset();
+}
+
+void LoopCore::leak() noexcept {
+  closed = true;
+  if (pool != nullptr) pool->shutdown();
+  (void)remote.close();  // posts refused from here on; what was posted is leaked
+  (void)driver.release();
+  live.clear();
 }
 
 void submit_cancel(LoopCore& loop, const uring::Completion* target) {

@@ -8,6 +8,43 @@
 #include <system_error>
 
 namespace aio::detail {
+namespace {
+
+// The eventfd kept with the thread's cached ring (LoopOptions::reuse_ring).
+struct CachedWakeFd {
+  int fd = -1;
+  pid_t pid = 0;
+  int take() noexcept {
+    const int f = pid == ::getpid() ? fd : -1;
+    if (f < 0 && fd >= 0) ::close(fd);  // a forked child's copy
+    fd = -1;
+    return f;
+  }
+  void put(int f) noexcept {
+    if (fd >= 0) ::close(fd);
+    fd = f;
+    pid = ::getpid();
+  }
+  ~CachedWakeFd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+thread_local CachedWakeFd tls_wake_fd;
+
+}  // namespace
+
+void RemoteQueue::open(bool reuse) {
+  if (reuse) wake_fd_ = tls_wake_fd.take();
+  if (wake_fd_ >= 0) return;
+  // Blocking: it is only read through the ring, and io_uring completes a
+  // read of an O_NONBLOCK file that has no data with -EAGAIN at once on
+  // kernels whose eventfd lacks FMODE_NOWAIT (the idle loop would spin).
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    throw std::system_error(errno, std::system_category(),
+                            "aio: eventfd for the loop's wake-ups (call_soon_threadsafe)");
+  }
+}
 
 RemoteQueue::~RemoteQueue() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
@@ -51,16 +88,9 @@ void RemoteQueue::take_into(ReadyQueue& ready) noexcept {
   }
 }
 
-int RemoteQueue::begin_wait() {
+int RemoteQueue::begin_wait() noexcept {
   std::lock_guard lock(mutex_);
   if (head_ != nullptr) return -1;
-  if (wake_fd_ < 0) {
-    // Blocking: it is only read through the ring, and io_uring completes a
-    // read of an O_NONBLOCK file that has no data with -EAGAIN at once on
-    // kernels whose eventfd lacks FMODE_NOWAIT (the idle loop would spin).
-    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
-    if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "aio: eventfd");
-  }
   waiting_ = true;
   return wake_fd_;
 }
@@ -70,12 +100,16 @@ void RemoteQueue::end_wait() noexcept {
   waiting_ = false;
 }
 
-Runnable* RemoteQueue::close() noexcept {
+Runnable* RemoteQueue::close(bool reuse) noexcept {
   std::lock_guard lock(mutex_);
   closed_ = true;
   waiting_ = false;
   if (wake_fd_ >= 0) {
-    ::close(wake_fd_);
+    if (reuse) {
+      tls_wake_fd.put(wake_fd_);
+    } else {
+      ::close(wake_fd_);
+    }
     wake_fd_ = -1;
   }
   Runnable* list = head_;

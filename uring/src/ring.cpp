@@ -1,15 +1,20 @@
 #include "aio/uring/ring.hpp"
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <bitset>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "ring_memory.hpp"
 
@@ -42,6 +47,185 @@ static_assert(IORING_SETUP_NO_SQARRAY == kSetupNoSqArray);
 std::atomic<int> g_auto_start{0};
 std::atomic<unsigned> g_refused{0};
 std::atomic<unsigned> g_simulated_refusals{0};  // tests only
+std::atomic<unsigned> g_simulated_missing{0};    // tests only
+
+// The test-only fault hook: per syscall, calls to let through before the
+// first failure, failures left, the errno, failures made.
+struct FaultPlan {
+  std::atomic<int> err{0};
+  std::atomic<unsigned> skip{0};
+  std::atomic<unsigned> left{0};
+  std::atomic<unsigned> made{0};
+};
+FaultPlan g_faults[3];
+std::atomic<bool> g_faults_armed{false};
+
+// 0: let the call reach the kernel; otherwise the -errno it returns.
+int injected(testing::Syscall which) noexcept {
+  if (!g_faults_armed.load(std::memory_order_relaxed)) return 0;
+  FaultPlan& f = g_faults[static_cast<int>(which)];
+  if (f.err.load(std::memory_order_relaxed) == 0 || f.left.load(std::memory_order_relaxed) == 0) return 0;
+  if (f.skip.load(std::memory_order_relaxed) > 0) {
+    f.skip.fetch_sub(1, std::memory_order_relaxed);
+    return 0;
+  }
+  f.left.fetch_sub(1, std::memory_order_relaxed);
+  f.made.fetch_add(1, std::memory_order_relaxed);
+  return -f.err.load(std::memory_order_relaxed);
+}
+
+int sys_register(int fd, unsigned opcode, const void* arg, unsigned nr) noexcept {
+  if (const int r = injected(testing::Syscall::register_)) return r;
+  const long r = ::syscall(__NR_io_uring_register, fd, opcode, arg, nr);
+  return r < 0 ? -errno : static_cast<int>(r);
+}
+
+// Unmaps (or gives back) a ring's memory once its descriptor is closed.
+void release_memory(io_uring& ring, detail::RingMemory& memory, bool in_flight) noexcept {
+  if (memory.sqes != nullptr) {
+    // The kernel's deferred teardown still writes the header (and the CQE of
+    // anything in flight): those pages are not reused while it may.
+    detail::release_ring_memory(memory, in_flight);
+  } else {
+    io_uring_sq& sq = ring.sq;
+    io_uring_cq& cq = ring.cq;
+    ::munmap(sq.sqes, std::size_t{sq.ring_entries} * sizeof(io_uring_sqe));
+    if (cq.ring_ptr != nullptr && cq.ring_ptr != sq.ring_ptr) ::munmap(cq.ring_ptr, cq.ring_sz);
+    ::munmap(sq.ring_ptr, sq.ring_sz);
+  }
+}
+
+// ---- Pacing fresh rings against the kernel's teardown lag.
+//
+// close() of a ring only queues its teardown (io_ring_exit_work, at most 64
+// at a time, each waiting for an RCU grace period with DEFER_TASKRUN): a
+// thread creating and closing rings back to back outruns it by far, and the
+// backlog of rings not yet freed (kernel memory, ~6 KiB each) grows without
+// bound. Every kTracerEvery-th closed ring gets a tracer: the write end of a
+// pipe registered as its fixed file, which the kernel drops only when it
+// frees the ring, so the pipe's read end reports POLLHUP then. At most
+// kMaxTracers tracers are outstanding: the next one waits for the oldest,
+// which bounds this process's rings in teardown to about
+// kTracerEvery * (kMaxTracers + 1).
+constexpr unsigned kTracerEvery = 128;
+constexpr unsigned kMaxTracers = 16;
+constexpr auto kTracerWaitLimit = std::chrono::seconds(10);  // then go on regardless
+
+struct Pacing {
+  std::mutex mutex;
+  std::deque<int> tracers;  // read ends, oldest first
+  unsigned untraced = 0;    // rings closed since the last tracer
+  pid_t pid = 0;            // the process the tracers belong to
+};
+Pacing& pacing() {
+  static Pacing* p = new Pacing;  // never destroyed: rings close during exit
+  return *p;
+}
+
+// Under the lock: forgets tracers a forked child inherited.
+void pacing_check_pid(Pacing& p) {
+  const pid_t me = ::getpid();
+  if (p.pid == me) return;
+  for (int fd : p.tracers) ::close(fd);
+  p.tracers.clear();
+  p.untraced = 0;
+  p.pid = me;
+}
+
+// Under the lock: drops the tracers whose ring is freed; with `wait_ms` >= 0
+// first waits up to that long for the oldest. Returns whether one was freed.
+bool pacing_reap(Pacing& p, int wait_ms) {
+  bool freed = false;
+  while (!p.tracers.empty()) {
+    pollfd q{p.tracers.front(), POLLIN, 0};
+    const int n = ::poll(&q, 1, wait_ms > 0 ? wait_ms : 0);
+    wait_ms = 0;
+    if (n <= 0) break;
+    ::close(p.tracers.front());
+    p.tracers.pop_front();
+    freed = true;
+  }
+  return freed;
+}
+
+unsigned pacing_backlog(const Pacing& p) {
+  return static_cast<unsigned>(p.tracers.size()) * kTracerEvery + p.untraced;
+}
+
+// Called with the ring still open, right before its descriptor is closed.
+void pace_close(int ring_fd) noexcept {
+  Pacing& p = pacing();
+  std::lock_guard lock(p.mutex);
+  pacing_check_pid(p);
+  if (++p.untraced < kTracerEvery) return;
+  pacing_reap(p, 0);
+  const auto start = std::chrono::steady_clock::now();
+  while (p.tracers.size() >= kMaxTracers && std::chrono::steady_clock::now() - start < kTracerWaitLimit) {
+    pacing_reap(p, 100);
+  }
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;  // untraced: counted in the backlog
+  const int r = sys_register(ring_fd, IORING_REGISTER_FILES, &pipe_fds[1], 1);
+  ::close(pipe_fds[1]);
+  if (r < 0) {
+    ::close(pipe_fds[0]);
+    return;
+  }
+  p.tracers.push_back(pipe_fds[0]);
+  p.untraced = 0;
+}
+
+// io_uring_setup failed with ENOMEM or EAGAIN: when rings this process closed
+// may still hold kernel memory, waits (bounded, backing off) for some of
+// them to be freed. Returns false when there is nothing to wait for.
+bool wait_for_teardown(int attempt) {
+  constexpr int kMaxAttempts = 12;  // 1 + 2 + ... + 2048 ms: about 4 s in all
+  if (attempt >= kMaxAttempts) return false;
+  Pacing& p = pacing();
+  std::unique_lock lock(p.mutex);
+  pacing_check_pid(p);
+  if (p.tracers.empty() && p.untraced == 0) return false;
+  const int ms = 1 << attempt;
+  if (!p.tracers.empty()) {
+    pacing_reap(p, ms);
+  } else {
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    lock.lock();
+    if (attempt >= 4) p.untraced = 0;  // long gone by now: ~30 ms waited
+  }
+  return true;
+}
+
+// ---- The per-thread cache of one quiesced ring.
+struct CachedRing {
+  io_uring ring{};
+  detail::RingMemory memory;
+  RingOptions key{};
+  pid_t pid = 0;
+  bool full = false;
+
+  void close_it() noexcept {
+    if (!full) return;
+    full = false;
+    if (pid != ::getpid()) {
+      // A forked child's copy: the parent's ring. Drop our reference only.
+      ::close(ring.ring_fd);
+      release_memory(ring, memory, true);
+      return;
+    }
+    pace_close(ring.ring_fd);
+    ::close(ring.ring_fd);
+    release_memory(ring, memory, false);
+  }
+  ~CachedRing() { close_it(); }
+};
+thread_local CachedRing tls_cached_ring;
+
+bool same_key(const RingOptions& a, const RingOptions& b) {
+  return a.entries == b.entries && a.cq_entries == b.cq_entries && a.taskrun == b.taskrun &&
+         a.no_mmap == b.no_mmap && a.no_sqarray == b.no_sqarray;
+}
 
 unsigned round_up_pow2(unsigned n) {
   unsigned r = 1;
@@ -61,7 +245,9 @@ void set_user_addr(Offsets& off, std::uint64_t addr) {
   }
 }
 
-[[noreturn]] void throw_setup_error(int err, unsigned entries, unsigned cq_entries) {
+unsigned pacing_backlog_now();
+
+[[noreturn]] void throw_setup_error(int err, unsigned entries, unsigned cq_entries, int waits = 0) {
   std::string what = "io_uring_setup(entries=" + std::to_string(entries) +
                      ", cq_entries=" + std::to_string(cq_entries) + ") failed: ";
   switch (err) {
@@ -74,9 +260,15 @@ void set_user_addr(Offsets& off, std::uint64_t addr) {
           "seccomp or container policy forbids io_uring_setup (EPERM)";
       break;
     case ENOMEM:
-      what +=
-          "out of memory or over the locked-memory limit (RLIMIT_MEMLOCK) for the "
-          "ring's memory (ENOMEM)";
+    case EAGAIN:
+      what += err == ENOMEM ? "out of memory or over the locked-memory limit (RLIMIT_MEMLOCK) for the "
+                              "ring's memory (ENOMEM)"
+                            : "the kernel is out of resources for a new ring (EAGAIN)";
+      if (waits > 0) {
+        what += ", also after waiting " + std::to_string((1 << waits) - 1) +
+                " ms for the kernel to free rings this process closed (about " +
+                std::to_string(pacing_backlog_now()) + " still being torn down)";
+      }
       break;
     case EMFILE:
     case ENFILE:
@@ -93,6 +285,9 @@ void set_user_addr(Offsets& off, std::uint64_t addr) {
   throw std::system_error(err, std::system_category(), what);
 }
 
+// The opcodes the runtime prepares (Linux 5.1-5.6). The flags it relies on
+// beyond them (IORING_ASYNC_CANCEL_ANY 5.19, IORING_TIMEOUT_UPDATE 5.11) are
+// probed separately, in missing_features().
 struct NeededOp {
   int opcode;
   const char* name;
@@ -110,35 +305,109 @@ constexpr NeededOp kNeededOps[] = {
 };
 
 // The kernel's opcode set does not change while the process runs: probe the
-// first ring only. Returns the first missing opcode, or nullptr.
+// first ring only, and keep the answer for Ring::supports.
+std::once_flag probe_once;
+std::bitset<256> probed_ops;  // written once, under probe_once
+const NeededOp* probed_missing = nullptr;
+
+// Returns the first missing opcode, or nullptr.
 const NeededOp* missing_op(io_uring* ring) {
-  static std::once_flag once;
-  static const NeededOp* missing = nullptr;
-  std::call_once(once, [ring] {
-    io_uring_probe* probe = io_uring_get_probe_ring(ring);
-    if (probe == nullptr) {
+  std::call_once(probe_once, [ring] {
+    alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + 256 * sizeof(io_uring_probe_op)]{};
+    auto* probe = reinterpret_cast<io_uring_probe*>(buf);
+    if (const int r = sys_register(ring->ring_fd, IORING_REGISTER_PROBE, probe, 256); r < 0) {
+      if (r != -EINVAL) {
+        throw std::system_error(-r, std::system_category(), "io_uring_register(IORING_REGISTER_PROBE)");
+      }
       // IORING_REGISTER_PROBE came with IORING_OP_READ in 5.6.
-      missing = &kNeededOps[5];
+      probed_missing = &kNeededOps[5];
       return;
     }
+    for (int op = 0; op < 256; ++op) probed_ops[op] = io_uring_opcode_supported(probe, op) != 0;
     for (const NeededOp& op : kNeededOps) {
-      if (!io_uring_opcode_supported(probe, op.opcode)) {
-        missing = &op;
+      if (!probed_ops[op.opcode]) {
+        probed_missing = &op;
         break;
       }
     }
-    io_uring_free_probe(probe);
   });
-  return missing;
+  return probed_missing;
+}
+
+// Flags of operations the runtime uses, which the opcode probe does not
+// show: close() cancels everything with IORING_ASYNC_CANCEL_ANY (an older
+// kernel answers -EINVAL, and close() would spin), and the loop moves its
+// timer with IORING_TIMEOUT_UPDATE (refused: the loop would oversleep).
+// Probed once, on the first ring: both target nothing, so a kernel that
+// has them answers -ENOENT.
+struct NeededFeature {
+  unsigned bit;
+  const char* name;
+  const char* since;
+};
+constexpr NeededFeature kNeededFeatures[] = {
+    {testing::kFeatureCancelAny, "IORING_ASYNC_CANCEL_ANY (cancelling every operation at close)", "5.19"},
+    {testing::kFeatureTimeoutUpdate, "IORING_TIMEOUT_UPDATE (moving the loop's timer)", "5.11"},
+};
+
+unsigned missing_features(io_uring* ring) {
+  static std::once_flag once;
+  static unsigned missing = 0;
+  std::call_once(once, [ring] {
+    io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+    io_uring_sqe_set_data64(sqe, testing::kFeatureCancelAny);
+    static __kernel_timespec ts{};
+    sqe = io_uring_get_sqe(ring);
+    io_uring_prep_timeout_update(sqe, &ts, 0x5eed, IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(sqe, testing::kFeatureTimeoutUpdate);
+    unsigned seen = 0;
+    if (io_uring_submit_and_wait(ring, 2) < 0) {
+      missing = testing::kFeatureCancelAny | testing::kFeatureTimeoutUpdate;
+      return;
+    }
+    while (seen < 2) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe(ring, &cqe) != 0) break;
+      if (cqe->res == -EINVAL) missing |= static_cast<unsigned>(cqe->user_data);
+      io_uring_cqe_seen(ring, cqe);
+      ++seen;
+    }
+  });
+  return missing | g_simulated_missing.load(std::memory_order_relaxed);
+}
+
+[[noreturn]] void throw_missing_feature(unsigned missing) {
+  for (const NeededFeature& f : kNeededFeatures) {
+    if ((missing & f.bit) != 0) {
+      throw std::system_error(EOPNOTSUPP, std::system_category(),
+                              std::string("io_uring: the running kernel does not support ") + f.name +
+                                  " (needs Linux " + f.since + " or later)");
+    }
+  }
+  throw std::system_error(EOPNOTSUPP, std::system_category(), "io_uring: kernel feature missing");
 }
 
 }  // namespace
 
-Ring::Ring(const RingOptions& options) {
+Ring::Ring(const RingOptions& options) : reuse_(options.reuse), key_(options) {
   const unsigned entries = options.entries;
   const unsigned cq = options.cq_entries != 0 ? options.cq_entries : 4 * entries;
   if (entries == 0 || entries > kMaxEntries || cq < entries || cq > kMaxCqEntries) {
     throw_setup_error(EINVAL, entries, cq);
+  }
+  CachedRing& cached = tls_cached_ring;
+  if (cached.full) {
+    if (cached.pid != ::getpid()) {
+      cached.close_it();  // a forked child never uses its parent's ring
+    } else if (options.reuse && same_key(cached.key, options)) {
+      if (const unsigned m = g_simulated_missing.load(std::memory_order_relaxed)) throw_missing_feature(m);
+      ring_ = cached.ring;
+      memory_ = cached.memory;
+      cached.full = false;
+      reused_ = true;
+      return;
+    }
   }
 
   unsigned candidates[3];
@@ -171,6 +440,7 @@ Ring::Ring(const RingOptions& options) {
 
   const bool automatic = options.taskrun == TaskRun::automatic;
   int err = EINVAL;
+  int waits = 0;  // waits for the kernel to free rings this process closed
   for (int i = automatic ? g_auto_start.load(std::memory_order_relaxed) : 0; i < count; ++i) {
     // The kernel answers EINVAL to any flag it does not know, and 6.5's
     // NO_MMAP EFAULT to ring memory that is not one huge page; the loop's
@@ -180,6 +450,10 @@ Ring::Ring(const RingOptions& options) {
     unsigned last_dropped = 0;
     for (;;) {
       err = try_setup(entries, cq, candidates[i] | required | opt);
+      if ((err == ENOMEM || err == EAGAIN) && wait_for_teardown(waits)) {
+        ++waits;
+        continue;
+      }
       const bool no_mmap_failed = (err == EFAULT || err == kNoRingMemory) && (opt & kSetupNoMmap) != 0;
       if ((err != EINVAL && !no_mmap_failed) || opt == 0) break;
       last_dropped = 1U << (31 - __builtin_clz(opt));
@@ -212,13 +486,27 @@ Ring::Ring(const RingOptions& options) {
     throw std::system_error(ENOMEM, std::system_category(),
                             "io_uring: no memory could be mapped for the ring (IORING_SETUP_NO_MMAP)");
   }
-  if (err != 0) throw_setup_error(err, entries, cq);
+  if (err != 0) throw_setup_error(err, entries, cq, waits);
 
-  if (const NeededOp* op = missing_op(&ring_)) {
+  const NeededOp* op = nullptr;
+  try {
+    op = missing_op(&ring_);
+  } catch (...) {
+    reuse_ = false;
+    teardown();
+    throw;
+  }
+  if (op != nullptr) {
+    reuse_ = false;
     teardown();
     throw std::system_error(EOPNOTSUPP, std::system_category(),
                             std::string("io_uring: the running kernel does not support ") +
                                 op->name + " (needs Linux " + op->since + " or later)");
+  }
+  if (const unsigned m = missing_features(&ring_)) {
+    reuse_ = false;
+    teardown();
+    throw_missing_feature(m);
   }
 }
 
@@ -250,9 +538,10 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
   }
 
   const bool simulated = (flags & g_simulated_refusals.load(std::memory_order_relaxed)) != 0;
-  const int fd = simulated ? -1 : static_cast<int>(::syscall(__NR_io_uring_setup, entries, &p));
+  const int fault = simulated ? -EINVAL : injected(testing::Syscall::setup);
+  const int fd = fault != 0 ? -1 : static_cast<int>(::syscall(__NR_io_uring_setup, entries, &p));
   if (fd < 0) {
-    const int err = simulated ? EINVAL : errno;
+    const int err = fault != 0 ? -fault : errno;
     detail::release_ring_memory(mem, false);
     return err;
   }
@@ -342,20 +631,31 @@ int Ring::try_setup(unsigned entries, unsigned cq_entries, unsigned flags) {
 
 void Ring::teardown() noexcept {
   if (ring_.ring_fd < 0) return;
-  ::close(ring_.ring_fd);
-  if (memory_.sqes != nullptr) {
-    // The kernel's deferred teardown still writes the header (and the CQE of
-    // anything in flight): those pages are not reused while it may.
-    detail::release_ring_memory(memory_, in_flight_ != 0);
+  if (reuse_ && quiesced()) {
+    CachedRing& cached = tls_cached_ring;
+    cached.close_it();  // one ring per thread: the newest is kept
+    cached.ring = ring_;
+    cached.memory = memory_;
+    cached.key = key_;
+    cached.pid = ::getpid();
+    cached.full = true;
   } else {
-    io_uring_sq& sq = ring_.sq;
-    io_uring_cq& cq = ring_.cq;
-    ::munmap(sq.sqes, std::size_t{sq.ring_entries} * sizeof(io_uring_sqe));
-    if (cq.ring_ptr != nullptr && cq.ring_ptr != sq.ring_ptr) ::munmap(cq.ring_ptr, cq.ring_sz);
-    ::munmap(sq.ring_ptr, sq.ring_sz);
+    pace_close(ring_.ring_fd);
+    ::close(ring_.ring_fd);
+    release_memory(ring_, memory_, in_flight_ != 0);
   }
+  memory_ = detail::RingMemory{};
   ring_ = io_uring{};
   ring_.ring_fd = -1;
+}
+
+bool Ring::quiesced() const noexcept {
+  return in_flight_ == 0 && registered_ == 0 && io_uring_sq_ready(&ring_) == 0 &&
+         *ring_.cq.khead == io_uring_smp_load_acquire(ring_.cq.ktail) && !kernel_has_completions();
+}
+
+int Ring::register_raw(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+  return sys_register(ring_.ring_fd, opcode, arg, nr_args);
 }
 
 Ring::~Ring() { teardown(); }
@@ -371,10 +671,8 @@ io_uring_sqe* Ring::get_sqe() {
 }
 
 bool Ring::supports(int opcode) const {
-  static std::once_flag once;
-  static io_uring_probe* probe = nullptr;
-  std::call_once(once, [this] { probe = io_uring_get_probe_ring(const_cast<io_uring*>(&ring_)); });
-  return probe != nullptr && io_uring_opcode_supported(probe, opcode);
+  // Every ring was probed (or found the probe done) at its setup.
+  return opcode >= 0 && opcode < 256 && probed_ops[static_cast<std::size_t>(opcode)];
 }
 
 int Ring::register_buf_ring(void* ring_addr, unsigned entries, unsigned short bgid) noexcept {
@@ -382,14 +680,17 @@ int Ring::register_buf_ring(void* ring_addr, unsigned entries, unsigned short bg
   reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring_addr);
   reg.ring_entries = entries;
   reg.bgid = bgid;
-  const int r = io_uring_register_buf_ring(&ring_, &reg, 0);
-  if (r == 0) ++registrations_;
+  // Through register_raw, so the fault hook reaches it as any registration.
+  const int r = register_raw(IORING_REGISTER_PBUF_RING, &reg, 1);
+  if (r == 0) note_registered();
   return r;
 }
 
 int Ring::unregister_buf_ring(unsigned short bgid) noexcept {
-  const int r = io_uring_unregister_buf_ring(&ring_, bgid);
-  if (r == 0) --registrations_;
+  io_uring_buf_reg reg{};
+  reg.bgid = bgid;
+  const int r = register_raw(IORING_UNREGISTER_PBUF_RING, &reg, 1);
+  if (r == 0) note_unregistered();
   return r;
 }
 
@@ -455,10 +756,33 @@ void Ring::submit() { submit_pending(false); }
 
 void Ring::submit_and_wait() { submit_pending(true); }
 
+bool Ring::submit_and_wait_for(std::int64_t timeout_ns) {
+  if ((ring_.features & IORING_FEAT_EXT_ARG) == 0) {
+    // liburing would queue a timeout SQE of its own, which reap() cannot tell.
+    submit_pending(true);
+    return cq_ready();
+  }
+  __kernel_timespec ts{};
+  ts.tv_sec = timeout_ns / 1'000'000'000;
+  ts.tv_nsec = timeout_ns % 1'000'000'000;
+  io_uring_cqe* cqe = nullptr;
+  const int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  if (r >= 0 || r == -ETIME || r == -EINTR) return cq_ready();
+  if (r == -EAGAIN || r == -EBUSY) {
+    reap();
+    return true;
+  }
+  throw std::system_error(-r, std::system_category(), "io_uring_enter");
+}
+
 void Ring::submit_pending(bool wait) {
+  unsigned busy = 0;  // EAGAIN/EBUSY answers in a row that reaping did not cure
   for (;;) {
     int r;
-    if (wait) {
+    if (const int fault = injected(testing::Syscall::enter); fault != 0 &&
+        (wait || kernel_has_completions() || io_uring_sq_ready(&ring_) != 0)) {
+      r = fault;
+    } else if (wait) {
       r = io_uring_submit_and_wait(&ring_, 1);
     } else if (kernel_has_completions()) {
       r = io_uring_submit_and_get_events(&ring_);
@@ -474,9 +798,19 @@ void Ring::submit_pending(bool wait) {
     }
     if (r == -EAGAIN || r == -EBUSY) {
       // The kernel wants completions consumed before it takes more work.
-      reap();
+      unsigned reaped = reap();
       io_uring_get_events(&ring_);
-      reap();
+      reaped += reap();
+      // What was reaped is what the wait was for: blocking now could wait
+      // for a completion that already came. Only submit what is left.
+      if (reaped > 0) wait = false;
+      if (reaped == 0 && ++busy > 1000) {
+        // Nothing to consume and still refused: memory, not backpressure.
+        throw std::system_error(-r, std::system_category(),
+                                "io_uring_enter: the kernel keeps refusing new work with no completion "
+                                "to consume");
+      }
+      if (reaped == 0 && busy > 10) std::this_thread::sleep_for(std::chrono::microseconds(100));
       continue;
     }
     throw std::system_error(-r, std::system_category(), "io_uring_enter");
@@ -532,10 +866,40 @@ std::string Ring::describe_flags(unsigned flags) {
   return out.empty() ? "none" : out;
 }
 
+namespace {
+unsigned pacing_backlog_now() {
+  Pacing& p = pacing();
+  std::lock_guard lock(p.mutex);
+  pacing_check_pid(p);
+  pacing_reap(p, 0);
+  return pacing_backlog(p);
+}
+}  // namespace
+
 namespace testing {
 void simulate_refused_setup_flags(unsigned flags) noexcept {
   g_simulated_refusals.store(flags, std::memory_order_relaxed);
 }
+
+void simulate_missing_features(unsigned features) noexcept {
+  g_simulated_missing.store(features, std::memory_order_relaxed);
+}
+
+void inject_fault(Syscall which, int err, unsigned nth, unsigned count) noexcept {
+  FaultPlan& f = g_faults[static_cast<int>(which)];
+  f.err.store(0, std::memory_order_relaxed);
+  f.skip.store(nth > 0 ? nth - 1 : 0, std::memory_order_relaxed);
+  f.left.store(count, std::memory_order_relaxed);
+  f.made.store(0, std::memory_order_relaxed);
+  f.err.store(err, std::memory_order_relaxed);
+  if (err != 0) g_faults_armed.store(true, std::memory_order_relaxed);
+}
+
+unsigned injected_faults(Syscall which) noexcept {
+  return g_faults[static_cast<int>(which)].made.load(std::memory_order_relaxed);
+}
+
+unsigned rings_in_teardown() noexcept { return pacing_backlog_now(); }
 }  // namespace testing
 
 }  // namespace aio::uring

@@ -3,6 +3,7 @@
 // (asyncio's Handle and TimerHandle).
 
 #include <exception>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -23,14 +24,17 @@ class CallbackBase : public Runnable, public TimerNode {
   void release() noexcept {
     if (--refs_ == 0) destroy_(this);
   }
-  void cancel() noexcept { cancelled_ = true; }
+  /// Marks the callback cancelled and, as asyncio does, drops the callable
+  /// (and what it captured) at once and takes a pending call_later/call_at
+  /// out of the loop's timers, unless the callback is running right now.
+  void cancel() noexcept;
   bool cancelled() const noexcept { return cancelled_; }
 
  protected:
   using Invoke = void (*)(CallbackBase*);
   using Destroy = void (*)(CallbackBase*) noexcept;
-  CallbackBase(LoopCore& loop, Invoke invoke, Destroy destroy) noexcept
-      : loop_(&loop), invoke_(invoke), destroy_(destroy) {
+  CallbackBase(LoopCore& loop, Invoke invoke, Destroy destroy, Destroy drop) noexcept
+      : loop_(&loop), invoke_(invoke), destroy_(destroy), drop_(drop) {
     Runnable::perform = &perform_fn;
     TimerNode::on_due = &on_due_fn;
   }
@@ -43,19 +47,22 @@ class CallbackBase : public Runnable, public TimerNode {
   LoopCore* loop_;
   Invoke invoke_;
   Destroy destroy_;
+  Destroy drop_;  // destroys the callable only
   unsigned refs_ = 1;  // the loop's
   bool cancelled_ = false;
+  bool running_ = false;
 };
 
 template <class F>
 class Callback final : public CallbackBase {
  public:
-  Callback(LoopCore& loop, F f) : CallbackBase(loop, &invoke, &destroy), f_(std::move(f)) {}
+  Callback(LoopCore& loop, F f) : CallbackBase(loop, &invoke, &destroy, &drop), f_(std::move(f)) {}
 
  private:
-  static void invoke(CallbackBase* self) { static_cast<Callback*>(self)->f_(); }
+  static void invoke(CallbackBase* self) { (*static_cast<Callback*>(self)->f_)(); }
   static void destroy(CallbackBase* self) noexcept { delete static_cast<Callback*>(self); }
-  F f_;
+  static void drop(CallbackBase* self) noexcept { static_cast<Callback*>(self)->f_.reset(); }
+  std::optional<F> f_;
 };
 
 }  // namespace detail

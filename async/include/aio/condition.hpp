@@ -73,6 +73,12 @@ class Condition {
       auto* self = static_cast<Awaiter*>(w);
       if (self->cancelled_) return;
       self->cancelled_ = true;
+      if (!self->in_lock_queue_ && !self->linked()) {
+        // The condition was destroyed while this task waited (its list
+        // unlinked everyone): no lock to re-acquire, end the wait.
+        self->task().loop().schedule(&self->task());
+        return;
+      }
       if (!self->in_lock_queue_) {
         self->unlink();
         self->reacquire();

@@ -14,24 +14,17 @@
 #include "aio/errors.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/uring/setup_options.hpp"
 
 namespace aio {
 
 struct LoopOptions {
-  /// How the kernel runs completion work for the ring.
-  enum class TaskRun : unsigned char {
-    automatic,    ///< the cheapest the kernel accepts: defer, else cooperative, else plain
-    defer,        ///< IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1+)
-    cooperative,  ///< IORING_SETUP_COOP_TASKRUN (Linux 5.19+)
-    plain,        ///< neither
-  };
-
-  /// Whether an optional io_uring setup flag is used.
-  enum class Feature : unsigned char {
-    automatic,  ///< when the running kernel accepts it, silently without it otherwise
-    required,   ///< always: a kernel that refuses it makes the constructor throw (EINVAL)
-    disabled,   ///< never
-  };
+  /// How the kernel runs completion work for the ring (automatic, defer,
+  /// cooperative, plain; see aio/uring/setup_options.hpp).
+  using TaskRun = uring::TaskRun;
+  /// Whether an optional io_uring setup flag is used (automatic, required:
+  /// a kernel that refuses it makes the constructor throw EINVAL, disabled).
+  using Feature = uring::Feature;
 
   /// The ring's submission queue size (1..32768). A full queue is flushed,
   /// never an error, so this bounds only how much one submit carries.
@@ -50,6 +43,14 @@ struct LoopOptions {
   Feature no_sqarray = Feature::automatic;
   /// Debug mode; unset: on when the environment variable AIO_DEBUG is 1.
   std::optional<bool> debug{};
+  /// Reuse the ring: a loop closed on its creating thread with its ring
+  /// quiesced (nothing in flight, nothing registered, CQ empty) leaves the
+  /// ring, and its wake-up eventfd, in a per-thread cache of one, which the
+  /// same thread's next loop with the same sizes and flags takes instead of
+  /// setting up a fresh ring (no syscall). Closed at thread exit; never
+  /// used by a forked child. `false`: always a fresh ring (paced so that
+  /// the rings the kernel is still tearing down stay bounded).
+  bool reuse_ring = true;
 };
 
 /// asyncio's event loop on one io_uring ring. Create, run and close it on
@@ -59,12 +60,19 @@ class EventLoop {
  public:
   using clock = std::chrono::steady_clock;
 
-  /// Sets up the ring. Throws: std::system_error naming the cause when the
-  /// ring cannot be created (io_uring missing: ENOSYS; disabled by
-  /// kernel.io_uring_disabled or seccomp: EPERM; memory or memlock: ENOMEM;
-  /// bad sizes: EINVAL; kernel too old: EOPNOTSUPP).
+  /// Sets up the ring (or takes this thread's cached one, see
+  /// LoopOptions::reuse_ring) and the wake-up eventfd. Throws:
+  /// std::system_error naming the cause when they cannot be created
+  /// (io_uring missing: ENOSYS; disabled by kernel.io_uring_disabled or
+  /// seccomp: EPERM; memory or memlock: ENOMEM, after a bounded wait for
+  /// the kernel to free rings closed earlier; bad sizes: EINVAL; kernel too
+  /// old, naming the missing operation or flag: EOPNOTSUPP; no descriptor
+  /// left for the eventfd: EMFILE).
   explicit EventLoop(LoopOptions options = {});
-  /// Closes the loop (see close()).
+  /// Closes the loop (see close()). Never throws nor terminates: when
+  /// close() cannot run here (another thread, operations in flight on a
+  /// single-issuer ring) it reports on stderr and leaks the loop's memory
+  /// and ring instead (the kernel may still write into it).
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -105,8 +113,13 @@ class EventLoop {
   /// still running on worker threads (a thread cannot be stopped; their
   /// results are discarded) and joins the workers, and tears the ring down.
   /// Scheduled callbacks, also those posted by call_soon_threadsafe, are
-  /// dropped; later call_soon_threadsafe calls throw. Idempotent.
-  /// Throws: RuntimeError while running.
+  /// dropped; later call_soon_threadsafe calls throw. Idempotent. An
+  /// operation that ignores its cancellation is waited for (its memory may
+  /// still be written), with a report on stderr every 5 s naming how many.
+  /// Throws: RuntimeError while running, or when called on a thread other
+  /// than the loop's creator while kernel operations are in flight on a
+  /// single-issuer ring (the kernel accepts the cancels only from there).
+  /// Then the loop stays open: close it on its thread.
   void close() { core_.close(); }
   bool is_closed() const noexcept { return core_.closed; }
   bool is_running() const noexcept { return core_.running; }
@@ -191,7 +204,8 @@ class EventLoop {
   template <class F>
   detail::CallbackBase* make_callback(F&& f) {
     core_.check_thread();
-    if (core_.closed) throw RuntimeError("aio: the event loop is closed");
+    // While close() destroys frames a destructor may still schedule: it is dropped.
+    if (core_.closed && !core_.closing) throw RuntimeError("aio: the event loop is closed");
     return new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
   }
 

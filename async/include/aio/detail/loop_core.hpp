@@ -85,6 +85,11 @@ struct LoopCore {
   /// Throws RuntimeError if running.
   void close();
 
+  /// When close() cannot run (see EventLoop::~EventLoop): marks the loop
+  /// closed, joins the workers and leaks the ring and every unfinished
+  /// task, whose memory the kernel may still write into.
+  void leak() noexcept;
+
   std::uint64_t next_task_id() noexcept { return next_task_id_++; }
 
   /// Debug mode (asyncio's _check_thread): throws RuntimeError when a
@@ -114,11 +119,16 @@ struct LoopCore {
   bool running = false;
   std::atomic<std::thread::id> running_thread{};  // the thread running the loop, while it runs
   bool closed = false;
+  /// close() is destroying what is left: what a destructor schedules then
+  /// (call_soon, create_task, call_later) is accepted and dropped, not thrown.
+  bool closing = false;
+  std::thread::id creator = std::this_thread::get_id();  // the ring is bound to it
 
  private:
   void drop_ready() noexcept;
   void run_presubmit() noexcept;
   void wait_for_work();
+  void cancel_in_flight();
   bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live.empty(); }
 
   TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left

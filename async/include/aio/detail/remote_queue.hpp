@@ -20,12 +20,17 @@ namespace aio::detail {
 /// that finds `waiting_` set clears it and writes the eventfd (once per
 /// wait), which completes the read and ends the loop's wait. A post that
 /// finds the loop awake only queues: the loop drains the queue at the start
-/// of every iteration. The eventfd is created lazily so that a loop that
-/// never blocks (or is closed at once) costs no syscall for it.
+/// of every iteration. The eventfd is created with the loop (open()), where
+/// running out of descriptors is an error the caller expects, and kept with
+/// the thread's cached ring for the next loop when the ring is reused.
 class RemoteQueue {
  public:
   RemoteQueue() noexcept = default;
   ~RemoteQueue();  // closes the eventfd if close() did not
+
+  /// Loop thread, at setup: takes the thread's cached eventfd when `reuse`,
+  /// else creates one. Throws: std::system_error if it cannot be created.
+  void open(bool reuse);
   RemoteQueue(const RemoteQueue&) = delete;
   RemoteQueue& operator=(const RemoteQueue&) = delete;
 
@@ -41,15 +46,16 @@ class RemoteQueue {
 
   /// Loop thread, right before blocking: returns the eventfd whose read must
   /// be armed for the wait, or -1 when entries are queued (do not block).
-  /// Throws: std::system_error if the eventfd cannot be created.
-  int begin_wait();
+  int begin_wait() noexcept;
   /// Loop thread, after the wait: posts no longer need to write the eventfd.
   void end_wait() noexcept;
 
   /// Refuses every later post and closes the eventfd (no read of it may be
-  /// in flight any more). Returns the entries still queued, linked through
-  /// `next_ready`, for the caller to drop.
-  Runnable* close() noexcept;
+  /// in flight any more), or with `reuse` keeps it in the thread's cache
+  /// (a count left in it only wakes the next loop once, spuriously).
+  /// Returns the entries still queued, linked through `next_ready`, for the
+  /// caller to drop.
+  Runnable* close(bool reuse = false) noexcept;
 
  private:
   std::mutex mutex_;

@@ -124,7 +124,7 @@ class TaskState final : public TaskBase {
 /// Throws: RuntimeError if the loop is closed; InvalidStateError if `task` is empty.
 template <class T>
 TaskState<T>* spawn(LoopCore& loop, Task<T>&& task, std::string name) {
-  if (loop.closed) throw RuntimeError("aio: the event loop is closed");
+  if (loop.closed && !loop.closing) throw RuntimeError("aio: the event loop is closed");
   if (!task.valid()) throw InvalidStateError("aio::create_task: empty Task");
   auto* state = new TaskState<T>(loop, task.release());
   if (!name.empty()) state->set_name(std::move(name));

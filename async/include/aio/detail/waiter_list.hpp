@@ -83,7 +83,9 @@ struct Waiter : ListHook, Wait {
     auto* self = static_cast<Waiter*>(w);
     switch (self->state_) {
       case State::waiting:  // end the wait early
-        self->unlink();
+        // Not linked when the primitive was destroyed while the task waited
+        // (its list unlinked everyone): nothing to leave.
+        if (self->linked()) self->unlink();
         self->state_ = State::cancelled;
         self->task_->loop().schedule(self->task_);
         break;

@@ -23,7 +23,8 @@ inline constexpr unsigned kCqeBufferShift = 16;  ///< IORING_CQE_BUFFER_SHIFT
 /// write into the operation's buffers until then. `complete` must not throw;
 /// it may prepare new SQEs (the ring may then flush and reap in place, which
 /// dispatches other completions: nothing the callback holds may be left
-/// half-updated at that point).
+/// half-updated at that point; `Ring::reap` advances past each CQE before
+/// dispatching it, so a nested reap never sees it twice).
 struct Completion {
   void (*complete)(Completion* self, int res, unsigned flags) noexcept = nullptr;
 };

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aio/uring/completion.hpp"
+#include "aio/uring/setup_options.hpp"
 
 namespace aio::uring {
 
@@ -17,21 +18,6 @@ namespace aio::uring {
 // include/uapi/linux/io_uring.h).
 inline constexpr unsigned kSetupNoMmap = 1U << 14;     ///< IORING_SETUP_NO_MMAP, Linux 6.5
 inline constexpr unsigned kSetupNoSqArray = 1U << 16;  ///< IORING_SETUP_NO_SQARRAY, Linux 6.6
-
-/// How the kernel runs completion work for this ring.
-enum class TaskRun : std::uint8_t {
-  automatic,    ///< the cheapest mode the running kernel accepts
-  defer,        ///< IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN
-  cooperative,  ///< IORING_SETUP_COOP_TASKRUN
-  plain,        ///< none of the above
-};
-
-/// Whether an optional setup flag is used.
-enum class Feature : std::uint8_t {
-  automatic,  ///< when the running kernel accepts it, silently without it otherwise
-  required,   ///< always: a kernel that refuses it is a setup error (EINVAL)
-  disabled,   ///< never
-};
 
 struct RingOptions {
   unsigned entries = 256;   ///< submission queue size (1..32768)
@@ -44,6 +30,13 @@ struct RingOptions {
   /// IORING_SETUP_NO_SQARRAY: the kernel takes SQEs in ring order, without
   /// the SQ index array.
   Feature no_sqarray = Feature::automatic;
+  /// Take the calling thread's cached ring when it was set up with the same
+  /// options, and cache this one at destruction when it is quiesced
+  /// (nothing in flight or unsubmitted, CQ empty, no overflow or pending
+  /// task work, nothing registered) and destroyed on its creating thread.
+  /// The cache holds one ring per thread, is closed at thread exit and is
+  /// never used by a forked child.
+  bool reuse = false;
 };
 
 namespace detail {
@@ -75,9 +68,11 @@ class Ring {
  public:
   /// Throws: `std::system_error` naming the cause when the ring cannot be
   /// created (io_uring missing: ENOSYS; disabled by sysctl or seccomp: EPERM;
-  /// out of memory or locked-memory limit: ENOMEM; bad sizes, or a
-  /// `Feature::required` flag the kernel refuses: EINVAL) or when the running
-  /// kernel lacks an operation the runtime needs (EOPNOTSUPP).
+  /// out of memory or locked-memory limit: ENOMEM, after a bounded wait for
+  /// the kernel to finish tearing down rings this process closed; bad sizes,
+  /// or a `Feature::required` flag the kernel refuses: EINVAL) or when the
+  /// running kernel lacks an operation or flag the runtime needs
+  /// (EOPNOTSUPP, naming it and the Linux version that has it).
   explicit Ring(const RingOptions& options = {});
   ~Ring();
   Ring(const Ring&) = delete;
@@ -102,9 +97,6 @@ class Ring {
   /// `entries` entries at `ring_addr` as group `bgid`. Returns 0 or -errno.
   int register_buf_ring(void* ring_addr, unsigned entries, unsigned short bgid) noexcept;
   int unregister_buf_ring(unsigned short bgid) noexcept;
-  /// Buffer rings registered and not yet unregistered (a ring with any is
-  /// not quiesced).
-  unsigned registrations() const noexcept { return registrations_; }
 
   // -- verbs: take an SQE, prepare it, tag it. The SQE reaches the kernel at
   // the next submit. They never fail and never drop a request: when the SQ is
@@ -128,6 +120,9 @@ class Ring {
   /// Submits and blocks until at least one completion is ready (or a signal
   /// interrupts the wait).
   void submit_and_wait();
+  /// Submits and waits up to `timeout_ns` for a completion; returns whether
+  /// one is ready (a signal or the timeout: false).
+  bool submit_and_wait_for(std::int64_t timeout_ns);
   /// Dispatches every CQE in the completion queue; returns how many.
   unsigned reap();
 
@@ -148,6 +143,25 @@ class Ring {
   /// "SINGLE_ISSUER|DEFER_TASKRUN|..." for the flags this ring was set up with.
   static std::string describe_flags(unsigned flags);
 
+  /// Registrations (files, buffers, buffer rings, eventfd) made on this ring
+  /// and not yet unregistered. Every io_uring_register that registers
+  /// something calls note_registered(), every unregister
+  /// note_unregistered(): a ring with registrations is never cached.
+  unsigned registrations() const noexcept { return registered_; }
+  void note_registered() noexcept { ++registered_; }
+  void note_unregistered() noexcept { --registered_; }
+  /// io_uring_register(2) on this ring (through the test fault hook);
+  /// returns its result, or -errno.
+  int register_raw(unsigned opcode, const void* arg, unsigned nr_args) noexcept;
+  /// True when nothing of this ring's past can reach a later user: nothing
+  /// in flight or unsubmitted, CQ empty, no overflowed CQE or pending task
+  /// work, nothing registered.
+  bool quiesced() const noexcept;
+  /// True when this ring came from the thread's cache.
+  bool reused() const noexcept { return reused_; }
+  /// Do not cache this ring at destruction (e.g. destroyed on another thread).
+  void forbid_reuse() noexcept { reuse_ = false; }
+
  private:
   io_uring_sqe* get_sqe();
   void submit_pending(bool wait);
@@ -160,7 +174,10 @@ class Ring {
   io_uring ring_{};
   detail::RingMemory memory_;  // IORING_SETUP_NO_MMAP only
   std::uint64_t in_flight_ = 0;
-  unsigned registrations_ = 0;
+  unsigned registered_ = 0;
+  bool reuse_ = false;
+  bool reused_ = false;
+  RingOptions key_{};  // what the ring was asked for: the cache's key
 };
 
 /// user_data bit marking a CQE posted by another ring (completions are
@@ -172,6 +189,27 @@ namespace testing {
 /// setup of this process treats as refused by the kernel (EINVAL), as an
 /// older kernel would. 0 (the default) simulates nothing.
 void simulate_refused_setup_flags(unsigned flags) noexcept;
+
+/// The io_uring syscalls the fault hook can make fail.
+enum class Syscall : unsigned char { setup, enter, register_ };
+/// For tests only: from now on, the `nth` call (1-based) of `which` made by
+/// any ring of this process, and the `count - 1` calls after it, return
+/// -`err` without reaching the kernel (io_uring_enter: instead of
+/// submitting; io_uring_setup: no ring is created). `err` 0 disarms.
+void inject_fault(Syscall which, int err, unsigned nth = 1, unsigned count = 1) noexcept;
+/// How many calls of `which` the hook has failed so far (since the last inject_fault).
+unsigned injected_faults(Syscall which) noexcept;
+
+/// Kernel features the ring checks at the first setup of the process.
+inline constexpr unsigned kFeatureCancelAny = 1;      ///< IORING_ASYNC_CANCEL_ANY, Linux 5.19
+inline constexpr unsigned kFeatureTimeoutUpdate = 2;  ///< IORING_TIMEOUT_UPDATE, Linux 5.11
+/// For tests only: later fresh rings treat these features as missing, as an
+/// older kernel would (the constructor throws EOPNOTSUPP). 0: none.
+void simulate_missing_features(unsigned features) noexcept;
+
+/// How many rings this process closed whose kernel teardown is not known
+/// to be finished yet (an upper bound; see ring.cpp's pacing).
+unsigned rings_in_teardown() noexcept;
 }  // namespace testing
 
 }  // namespace aio::uring
