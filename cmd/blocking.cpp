@@ -47,8 +47,9 @@ aio::Task<> threaded_task(seconds s) {
 
 template <class F>
 aio::Task<> gather_two(F task, seconds s) {
-  auto t1 = aio::create_task(task(s), "task-1");
-  auto t2 = aio::create_task(task(s), "task-2");
+  // Unnamed, as in the Python original: Task-2 and Task-3 (main is Task-1).
+  auto t1 = aio::create_task(task(s));
+  auto t2 = aio::create_task(task(s));
   co_await aio::gather(t1, t2);
 }
 

@@ -77,7 +77,10 @@ Scenario loop_overhead_scenario() {
                 {"plain", aio::LoopOptions::TaskRun::plain}};
             app.add_option("--taskrun", o->taskrun,
                            "ring task-run mode: auto, defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or plain")
-                ->transform(CLI::CheckedTransformer(modes))
+                // The transformer would print the map's enum values (as raw bytes) in
+                // the help and the error: the names are checked first, by IsMember.
+                ->transform(CLI::CheckedTransformer(modes).description(""))
+                ->transform(CLI::IsMember({"auto", "coop", "defer", "plain"}))
                 ->default_str("auto");
             app.add_flag("--fresh-ring", o->fresh_ring,
                          "set up a fresh io_uring ring for every loop (LoopOptions::reuse_ring = false)");

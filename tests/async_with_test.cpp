@@ -170,3 +170,67 @@ TEST_CASE("async_with on a Lock holds it for the body and releases it after", "[
   };
   aio::run(main());
 }
+
+namespace {
+
+// An aggregate with a member on the heap: `co_await aio::async_with(Named{...},
+// body)` is the temporary g++ 12 destroys twice (a double free under ASan).
+struct Named {
+  std::string name;
+  std::vector<std::string>* log;
+
+  aio::Task<> aenter() {
+    log->push_back("aenter:" + name);
+    co_return;
+  }
+  aio::Task<bool> aexit(std::exception_ptr e) {
+    log->push_back(e ? "aexit:error" : "aexit:null");
+    co_return false;
+  }
+};
+
+struct Built {
+  std::string name;
+  Built(std::string base, int n) : name(std::move(base) + std::to_string(n)) {}
+  Built(const Built&) = delete;  // built in place: never copied or moved
+  aio::Task<> aenter() { co_return; }
+  aio::Task<bool> aexit(std::exception_ptr) { co_return false; }
+};
+
+}  // namespace
+
+TEST_CASE("async_with<Res>(args..., body) builds an aggregate resource in place", "[async_with]") {
+  std::vector<std::string> log;
+  auto main = [&]() -> aio::Task<std::size_t> {
+    co_return co_await aio::async_with<Named>(std::string(40, 'r'), &log, [&](Named& n) -> aio::Task<std::size_t> {
+      co_await aio::sleep(0ms);
+      log.push_back("body");
+      co_return n.name.size();
+    });
+  };
+  CHECK(aio::run(main()) == 40);
+  CHECK(log == std::vector<std::string>{"aenter:" + std::string(40, 'r'), "body", "aexit:null"});
+}
+
+TEST_CASE("async_with<Res>(args..., body) calls Res's constructor and passes the body's exception to aexit",
+          "[async_with]") {
+  auto main = []() -> aio::Task<> {
+    std::string seen;
+    CHECK_THROWS_WITH(co_await aio::async_with<Built>(std::string(30, 'b'), 7,
+                                                      [&](Built& b) -> aio::Task<> {
+                                                        seen = b.name;
+                                                        co_await aio::sleep(0ms);
+                                                        throw std::runtime_error("inside");
+                                                      }),
+                      "inside");
+    CHECK(seen == std::string(30, 'b') + "7");
+    // The body may be a named callable too.
+    std::vector<std::string> log;
+    auto body = [](Named& n) -> aio::Task<bool> { co_return n.name.empty(); };
+    {
+      const auto got = co_await aio::async_with<Named>(std::string(), &log, body);
+      CHECK(got);
+    }
+  };
+  aio::run(main());
+}

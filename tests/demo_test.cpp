@@ -134,6 +134,27 @@ TEST_CASE("aio-demo --help and each scenario's --help describe the options", "[d
   }
 }
 
+TEST_CASE("aio-demo's help and errors list choices and ranges as plain words and numbers", "[demo]") {
+  const auto overhead = demo({"loop-overhead", "--help"});
+  CHECK(overhead.exit_code == 0);
+  CHECK_THAT(overhead.out, Catch::Contains("--taskrun ENUM:{auto,coop,defer,plain}=auto"));
+  CHECK_THAT(overhead.out, !Catch::Contains("->"));
+  const auto bad_mode = demo({"loop-overhead", "--taskrun", "fast"});
+  CHECK(bad_mode.exit_code == 2);
+  CHECK_THAT(bad_mode.err, Catch::Contains("--taskrun: fast not in {auto,coop,defer,plain}"));
+
+  const auto wait_for = demo({"wait_for", "--help"});
+  CHECK(wait_for.exit_code == 0);
+  CHECK_THAT(wait_for.out, Catch::Contains("--timeout FLOAT:FLOAT in [0 - 86400]=1"));
+  const auto negative = demo({"wait_for", "--timeout", "-1"});
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.err, Catch::Contains("--timeout: Value -1 not in range 0 to 86400 (seconds)"));
+  for (const auto* text : {&wait_for.out, &negative.err}) {
+    // No number written out to hundreds of digits (DBL_MAX), only short ones.
+    CHECK_FALSE(std::regex_search(*text, std::regex(R"(\d{12})")));
+  }
+}
+
 TEST_CASE("aio-demo rejects an unknown scenario or a bad option value with exit code 2", "[demo]") {
   const auto unknown = demo({"nosuch"});
   CHECK(unknown.exit_code == 2);
@@ -241,8 +262,9 @@ TEST_CASE("aio-demo blocking: a blocking sleep in each task serialises them", "[
 TEST_CASE("aio-demo blocking --debug names the task that held the loop", "[demo]") {
   const auto r = demo({"blocking", "--seconds", "0.2", "--debug"});
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.err, Catch::Matches(R"((.|\n)*Executing <Task name=task-1> took 0\.2\d\d seconds(.|\n)*)"));
-  CHECK_THAT(r.err, Catch::Contains("Executing <Task name=task-2> took 0.2"));
+  // asyncio's default names: main is Task-1, the two gathered tasks Task-2 and Task-3.
+  CHECK_THAT(r.err, Catch::Matches(R"((.|\n)*Executing <Task name=Task-2> took 0\.2\d\d seconds(.|\n)*)"));
+  CHECK_THAT(r.err, Catch::Contains("Executing <Task name=Task-3> took 0.2"));
 }
 
 TEST_CASE("aio-demo blocking --fixed shows aio::sleep and aio::to_thread letting both tasks run", "[demo]") {

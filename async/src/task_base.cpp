@@ -105,6 +105,12 @@ void TaskBase::set_name(std::string name) {
   extra_->name = std::move(name);
 }
 
+void TaskBase::set_creation_site(const char* file, unsigned line) {
+  if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
+  extra_->created_file = file;
+  extra_->created_line = line;
+}
+
 void TaskBase::step_or_drop(Runnable* self, Action action) noexcept {
   // Dropped tasks are ended by LoopCore::close through the live list.
   if (action == Action::run) static_cast<TaskBase*>(self)->step();
@@ -146,9 +152,8 @@ void TaskBase::finish_root() noexcept {
 
 void TaskBase::complete() noexcept {
   if (ListHook::linked()) ListHook::unlink();  // off the loop's live list
-  // Decided now, while the loop is alive (the state may outlive it): a
-  // task that fails after set_debug(true) is reported even if created before.
-  if (status_ == TaskStatus::failed) report_unretrieved_ = loop_->debug;
+  // asyncio reports a failure nobody looked at always, not only in debug mode.
+  if (status_ == TaskStatus::failed) report_unretrieved_ = true;
   wait_ = nullptr;
   // The list is newest first: reverse it to tell the waiters in the order
   // they came, marking every node unlinked before any target runs.
@@ -181,8 +186,13 @@ void TaskBase::abandon() noexcept {
 
 void TaskBase::last_release() noexcept {
   if (report_unretrieved_ && status_ == TaskStatus::failed && !retrieved_) {
-    std::fprintf(stderr, "Task exception was never retrieved: <Task finished name=%s exception=%s>\n",
-                 name().c_str(), describe(error_).c_str());
+    // Debug mode recorded where the task was created (asyncio's "created at").
+    std::string site;
+    if (extra_ != nullptr && extra_->created_file != nullptr) {
+      site = " created at " + std::string(extra_->created_file) + ":" + std::to_string(extra_->created_line);
+    }
+    std::fprintf(stderr, "Task exception was never retrieved: <Task finished name=%s exception=%s%s>\n",
+                 name().c_str(), describe(error_).c_str(), site.c_str());
   }
   perform(this, Action::destroy);
 }

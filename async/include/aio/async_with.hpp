@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -45,7 +46,44 @@ Task<T> async_with_impl(R resource, F body) {
   }
 }
 
+/// The resource is a local of this frame, built from the stored arguments:
+/// no temporary of it exists in any co_await expression.
+template <class Res, class Args, class F, std::size_t... I>
+Task<typename with_body_t<Res, F>::value_type> async_with_in_place(Args args, F body, std::index_sequence<I...>) {
+  if constexpr (std::is_constructible_v<Res, std::tuple_element_t<I, Args>&&...>) {
+    Res resource(std::get<I>(std::move(args))...);
+    co_return co_await async_with_impl<Res&>(resource, std::move(body));
+  } else {
+    Res resource{std::get<I>(std::move(args))...};  // an aggregate (clang 14 has no Res(...) for those)
+    co_return co_await async_with_impl<Res&>(resource, std::move(body));
+  }
+}
+
+template <class... A>
+using last_t = std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>;
+
 }  // namespace detail
+
+/// `async with Res(args...) as r: body(r)` with the resource built in place:
+/// `co_await aio::async_with<Res>(args..., body)` - the last argument is the
+/// body, the others construct `Res` (by its constructor, or as an aggregate)
+/// inside the operation. Prefer it to `async_with(Res{...}, body)`, whose
+/// temporary g++ 12 destroys twice when Res is an aggregate.
+/// The arguments are decay-copied (use std::ref to pass a reference).
+/// Otherwise as async_with(resource, body).
+template <class Res, class... A>
+  requires(sizeof...(A) >= 1 && !std::is_reference_v<Res> &&
+           std::is_invocable_v<std::decay_t<detail::last_t<A...>>&, Res&>)
+auto async_with(A&&... args_then_body) {
+  auto all = std::forward_as_tuple(std::forward<A>(args_then_body)...);
+  constexpr std::size_t n = sizeof...(A) - 1;
+  return [&]<std::size_t... I>(std::index_sequence<I...> seq) {
+    using Args = std::tuple<std::decay_t<std::tuple_element_t<I, std::tuple<A...>>>...>;
+    using F = std::decay_t<detail::last_t<A...>>;
+    return detail::async_with_in_place<Res, Args, F>(Args(std::get<I>(std::move(all))...),
+                                                     F(std::get<n>(std::move(all))), seq);
+  }(std::make_index_sequence<n>{});
+}
 
 /// `async with resource as r: body(r)`.
 ///

@@ -102,9 +102,19 @@ class EventLoop {
   /// Throws: RuntimeError if the loop is closed, or in debug mode when
   /// called from another thread while the loop runs.
   template <class T>
-  TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+  TaskHandle<T> create_task(Task<T> task, std::string name = {},
+                            detail::CallSite where = detail::CallSite::current()) {
     core_.check_thread();
-    return TaskHandle<T>(detail::spawn(core_, std::move(task), std::move(name)));
+    TaskHandle<T> handle(detail::spawn(core_, std::move(task), std::move(name)));
+    detail::note_creation_site(handle.state_ptr(), where);
+    return handle;
+  }
+  /// create_task of a callable returning a Task (kept alive inside the task)
+  /// or of any awaitable; see aio::create_task.
+  template <class X>
+    requires(detail::TaskFactory<X> || detail::OtherAwaitable<X>)
+  auto create_task(X&& x, std::string name = {}, detail::CallSite where = detail::CallSite::current()) {
+    return create_task(detail::as_task(std::forward<X>(x)), std::move(name), where);
   }
 
   /// Cancels every kernel operation still in flight and waits for all their

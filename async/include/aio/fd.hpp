@@ -5,7 +5,9 @@
 #include <climits>
 #include <cstddef>
 #include <coroutine>
+#include <ranges>
 #include <span>
+#include <type_traits>
 
 #include "aio/detail/io_op.hpp"
 
@@ -64,13 +66,47 @@ class [[nodiscard]] PollOp final : public IoOp {
 
 /// Reads up to `buf.size()` bytes (at most INT_MAX) from `fd` at its current
 /// position; returns the count, 0 at end of file.
-inline detail::ReadOp read(int fd, std::span<std::byte> buf) noexcept { return {fd, buf}; }
+[[nodiscard]] inline detail::ReadOp read(int fd, std::span<std::byte> buf) noexcept { return {fd, buf}; }
 
 /// Writes up to `buf.size()` bytes (at most INT_MAX) to `fd`; returns the count written.
-inline detail::WriteOp write(int fd, std::span<const std::byte> buf) noexcept { return {fd, buf}; }
+[[nodiscard]] inline detail::WriteOp write(int fd, std::span<const std::byte> buf) noexcept { return {fd, buf}; }
+
+namespace detail {
+/// A contiguous range of char, unsigned char or std::byte: std::string,
+/// std::vector<char>, std::array<unsigned char, N>, std::string_view...
+template <class R>
+concept ByteRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                    (std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<R>>, char> ||
+                     std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<R>>, unsigned char> ||
+                     std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<R>>, std::byte>);
+}  // namespace detail
+
+/// read(fd, buf) into any contiguous range of char, unsigned char or
+/// std::byte (`std::string s(4096, '\0'); co_await aio::read(fd, s)`), which
+/// must stay alive until the read completes. Reads up to its size; returns
+/// the count (the range is not resized). As read(fd, std::span<std::byte>).
+template <class R>
+  requires detail::ByteRange<R> && (!std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>)
+[[nodiscard]] detail::ReadOp read(int fd, R&& buf) noexcept {
+  static_assert(std::is_lvalue_reference_v<R> || std::ranges::borrowed_range<R>,
+                "aio::read: read into a named buffer (a temporary's bytes would be lost)");
+  return read(fd, std::as_writable_bytes(std::span(std::ranges::data(buf), std::ranges::size(buf))));
+}
+
+/// write(fd, data) from any contiguous range of char, unsigned char or
+/// std::byte (`co_await aio::write(fd, std::string_view("hi\n"))`), which
+/// must stay alive until the write completes. As write(fd, std::span<const std::byte>).
+template <class R>
+  requires detail::ByteRange<R>
+[[nodiscard]] detail::WriteOp write(int fd, R&& buf) noexcept {
+  static_assert(!(std::is_array_v<std::remove_reference_t<R>> &&
+                  std::is_same_v<std::remove_extent_t<std::remove_reference_t<R>>, const char>),
+                "aio::write: a string literal would write its terminating NUL too; pass std::string_view(\"...\")");
+  return write(fd, std::as_bytes(std::span(std::ranges::data(buf), std::ranges::size(buf))));
+}
 
 /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT, ...); returns the
 /// revents that became ready.
-inline detail::PollOp poll(int fd, short events) noexcept { return {fd, events}; }
+[[nodiscard]] inline detail::PollOp poll(int fd, short events) noexcept { return {fd, events}; }
 
 }  // namespace aio

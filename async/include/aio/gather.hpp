@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/detail/as_task.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_base.hpp"
 #include "aio/outcome.hpp"
@@ -80,6 +81,19 @@ struct GatherArg<TaskHandle<T>> {
   using value_type = T;
 };
 template <class A>
+inline constexpr bool is_task_handle_v = false;
+template <class T>
+inline constexpr bool is_task_handle_v<TaskHandle<T>> = true;
+/// Neither a Task nor a TaskHandle: a callable returning a Task (kept alive
+/// in its child task) or another awaitable (awaited by its child task).
+template <class A>
+concept GatherWrapped = !is_task_handle_v<std::remove_cvref_t<A>> && (TaskFactory<A> || OtherAwaitable<A>);
+template <class A>
+  requires GatherWrapped<A>
+struct GatherArg<A> {
+  using value_type = typename as_task_t<A>::value_type;
+};
+template <class A>
 using gather_value_t = typename GatherArg<std::remove_cvref_t<A>>::value_type;
 template <class A>
 concept GatherAwaitable = requires { typename GatherArg<std::remove_cvref_t<A>>::value_type; };
@@ -89,6 +103,12 @@ concept GatherAwaitable = requires { typename GatherArg<std::remove_cvref_t<A>>:
 template <class T>
 bool set_child(GatherCore& core, std::size_t i, Task<T>&& task) {
   core.set(i, spawn(running_loop(), std::move(task), {}));
+  return true;
+}
+template <class A>
+  requires GatherWrapped<A>
+bool set_child(GatherCore& core, std::size_t i, A&& aw) {
+  core.set(i, spawn(running_loop(), as_task(std::forward<A>(aw)), {}));
   return true;
 }
 template <class T>
@@ -123,7 +143,7 @@ Outcome<T> take_outcome(GatherCore& core, std::size_t i) {
 }
 
 template <bool Settled, class... Ts>
-class GatherPack {
+class [[nodiscard]] GatherPack {
  public:
   /// Braces at the call site: the children become tasks left to right.
   template <class... As>
@@ -155,7 +175,7 @@ class GatherPack {
 };
 
 template <bool Settled, class T>
-class GatherRange {
+class [[nodiscard]] GatherRange {
  public:
   /// Takes the vector's buffer and frees it once the tasks exist: a
   /// gather of a million tasks does not keep a million empty Tasks around.
@@ -227,7 +247,9 @@ constexpr bool gather_arg_ok = !std::is_lvalue_reference_v<A> ||
 /// order (asyncio.gather): `co_await gather(a(), b(), handle)` yields a
 /// std::tuple, `void` results as aio::Void. Each `Task` becomes a task of the
 /// running loop at once (scheduled for the next iteration); a TaskHandle is
-/// awaited as it is.
+/// awaited as it is; a callable returning a Task (`[x]() -> aio::Task<int>
+/// {...}`) is called in a task that keeps it alive; any other awaitable
+/// (`aio::sleep(10ms)`, `q.get()`) is awaited in a task of its own.
 ///
 /// Throws: the first failure among the children (their exception, or
 /// CancelledError if one was cancelled) as soon as it happens; the other

@@ -9,10 +9,20 @@
 
 namespace aio {
 
+namespace detail {
+/// Installs (once) a terminate handler that names an uncaught CancelledError
+/// and its message on stderr, then calls the handler it replaced.
+void report_uncaught_cancel() noexcept;
+}  // namespace detail
+
 /// Runs `main` on a new event loop and returns its result (asyncio.run):
 /// when `main` is done, every task still unfinished is cancelled and awaited,
 /// then the loop is closed; then main's result is returned or its exception
-/// rethrown (CancelledError if it was cancelled).
+/// rethrown (CancelledError if it was cancelled). A CancelledError that
+/// then leaves the program uncaught is named on stderr ("aio::run: the main
+/// task was cancelled: aio::CancelledError('msg')...") before it aborts:
+/// aio::run installs a terminate handler for that, the first time it throws
+/// one, which hands every other case to the handler it replaced.
 /// Throws: RuntimeError if a loop is already running on this thread;
 /// std::system_error if the ring cannot be set up (see EventLoop).
 template <class T>
@@ -30,6 +40,7 @@ T run(Task<T> main, LoopOptions options = {}) {
   }
   loop.core().cancel_remaining();
   loop.close();
+  if (handle.cancelled()) detail::report_uncaught_cancel();
   return handle.state_ptr()->take_result();
 }
 

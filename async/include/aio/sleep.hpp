@@ -4,6 +4,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <type_traits>
 
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_base.hpp"
@@ -15,7 +16,7 @@ namespace detail {
 
 /// A timer of the loop: the task parks until the loop's armed io_uring
 /// timeout (or a later loop iteration) finds the deadline passed.
-class SleepAwaiter : Wait, TimerNode {
+class [[nodiscard]] SleepAwaiter : Wait, TimerNode {
  public:
   /// Sleeps `ns` nanoseconds, or until the CLOCK_MONOTONIC time `ns` if
   /// `absolute`. Until awaited, `deadline` holds `ns` as given (one field
@@ -83,6 +84,15 @@ template <class Rep, class Period>
 detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
   // Rounded up: a positive duration under 1 ns is not a mere yield.
   return detail::SleepAwaiter(detail::to_ns_ceil(d), false);
+}
+
+/// `aio::sleep(0.05)`: as sleep(d), with `seconds` a number of seconds, as
+/// asyncio.sleep takes it (`sleep(0)` yields; NaN is taken as 0).
+template <class Seconds>
+  requires std::is_arithmetic_v<Seconds>
+detail::SleepAwaiter sleep(Seconds seconds) noexcept {
+  const double s = static_cast<double>(seconds);
+  return sleep(std::chrono::duration<double>(s == s ? s : 0.0));
 }
 
 /// Suspends the calling task until the loop's clock (`EventLoop::time()`)

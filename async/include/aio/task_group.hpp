@@ -36,7 +36,8 @@ class TaskGroup : detail::DoneTarget {
   /// Throws: RuntimeError if a child already failed (the group is shutting
   /// down).
   template <class T>
-  TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+  TaskHandle<T> create_task(Task<T> task, std::string name = {},
+                            detail::CallSite where = detail::CallSite::current()) {
     check_open();
     Child& child = children_.emplace_back();  // first: a child never runs outside the group
     TaskHandle<T> handle;
@@ -47,7 +48,15 @@ class TaskGroup : detail::DoneTarget {
       throw;
     }
     adopt(child, handle.state_ptr());
+    detail::note_creation_site(handle.state_ptr(), where);
     return handle;
+  }
+  /// create_task of a callable returning a Task (kept alive inside the
+  /// child) or of any awaitable; see aio::create_task.
+  template <class X>
+    requires(detail::TaskFactory<X> || detail::OtherAwaitable<X>)
+  auto create_task(X&& x, std::string name = {}, detail::CallSite where = detail::CallSite::current()) {
+    return create_task(detail::as_task(std::forward<X>(x)), std::move(name), where);
   }
 
  private:
@@ -60,7 +69,7 @@ class TaskGroup : detail::DoneTarget {
   };
 
   /// What task_group awaits after the body: every child done.
-  class ExitAwaiter : detail::Wait {
+  class [[nodiscard]] ExitAwaiter : detail::Wait {
    public:
     explicit ExitAwaiter(TaskGroup& g) noexcept : group_(g) { Wait::cancel = &on_cancel; }
     bool await_ready() const noexcept { return group_.running_ == 0 && !group_.abort_step_.queued; }

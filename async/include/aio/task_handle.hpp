@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "aio/detail/as_task.hpp"
+#include "aio/detail/call_site.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_state.hpp"
 #include "aio/errors.hpp"
@@ -148,11 +150,41 @@ class TaskHandle {
   detail::TaskState<T>* state_ = nullptr;
 };
 
+namespace detail {
+/// Debug mode: remembers where a task was created, for its reports.
+inline void note_creation_site(TaskBase* task, CallSite where) {
+  if (task->loop().debug) task->set_creation_site(where.file, where.line);
+}
+}  // namespace detail
+
 /// Schedules `task` to start at the next iteration of the running loop
-/// (asyncio.create_task). Throws: RuntimeError when no loop is running.
+/// (asyncio.create_task). Without a name it is "Task-<n>". `where` is filled
+/// in by the compiler: in debug mode, reports about the task name it.
+/// Throws: RuntimeError when no loop is running.
 template <class T>
-TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
-  return TaskHandle<T>(detail::spawn(detail::running_loop(), std::move(task), std::move(name)));
+TaskHandle<T> create_task(Task<T> task, std::string name = {},
+                          detail::CallSite where = detail::CallSite::current()) {
+  TaskHandle<T> handle(detail::spawn(detail::running_loop(), std::move(task), std::move(name)));
+  detail::note_creation_site(handle.state_ptr(), where);
+  return handle;
+}
+
+/// create_task for a callable or for any awaitable:
+///
+/// - `create_task([x]() -> aio::Task<int> { ... co_return x; })` - the
+///   lambda itself, not its call: the task keeps the lambda (and so its
+///   captures) alive until the coroutine has finished (folly's co_invoke).
+///   `create_task([x]() -> aio::Task<int> { ... }())` would run a coroutine
+///   whose captures died with the lambda at the end of the statement.
+/// - `create_task(aio::sleep(1s))`, `create_task(q.get())`: the awaitable is
+///   moved into the task, which awaits it.
+///
+/// Throws: RuntimeError when no loop is running; whatever copying or moving
+/// the callable or the awaitable throws.
+template <class X>
+  requires(detail::TaskFactory<X> || detail::OtherAwaitable<X>)
+auto create_task(X&& x, std::string name = {}, detail::CallSite where = detail::CallSite::current()) {
+  return create_task(detail::as_task(std::forward<X>(x)), std::move(name), where);
 }
 
 }  // namespace aio

@@ -114,7 +114,7 @@ struct JobWait : Wait {
 };
 
 template <class R>
-class JobAwaiter : JobWait {
+class [[nodiscard]] JobAwaiter : JobWait {
  public:
   explicit JobAwaiter(JobResult<R>* j) noexcept : JobWait(j) {}
   bool await_ready() const noexcept { return false; }

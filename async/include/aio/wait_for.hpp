@@ -186,4 +186,12 @@ auto wait_for(Aw&& aw, std::chrono::duration<Rep, Period> timeout) {
   return detail::wait_for_impl<A>(A(std::forward<Aw>(aw)), ns);
 }
 
+/// `aio::wait_for(aw, 1.5)`: as wait_for(aw, d), with the timeout a number
+/// of seconds, as asyncio.wait_for takes it.
+template <class Aw, class Seconds>
+  requires std::is_arithmetic_v<Seconds>
+auto wait_for(Aw&& aw, Seconds timeout_seconds) {
+  return wait_for(std::forward<Aw>(aw), std::chrono::duration<double>(static_cast<double>(timeout_seconds)));
+}
+
 }  // namespace aio

@@ -147,6 +147,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   std::uint32_t id() const noexcept { return id_; }
   std::string name() const;
   void set_name(std::string name);
+  /// Debug mode: the file and line of the create_task call, for reports.
+  void set_creation_site(const char* file, unsigned line);
 
   // -- the loop's side
   /// From the root coroutine's final suspend point: store the outcome, free
@@ -168,6 +170,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   struct Extra {
     std::string name;
     std::string cancel_message;
+    const char* created_file = nullptr;
+    unsigned created_line = 0;
   };
 
   void step() noexcept;
