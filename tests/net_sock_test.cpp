@@ -188,6 +188,44 @@ TEST_CASE("datagram endpoints exchange datagrams, each whole and with its sender
   }());
 }
 
+TEST_CASE("a datagram after a longer one holds only its own bytes; two recvfrom at once get one datagram each",
+          "[net]") {
+  aio::run([]() -> aio::Task<> {
+    aio::DatagramOptions so;
+    so.local_addr = aio::SockAddr::parse("127.0.0.1:0");
+    aio::DatagramEndpoint server = co_await aio::create_datagram_endpoint(so);
+    aio::DatagramOptions co;
+    co.remote_addr = server.get_extra_info("sockname");
+    aio::DatagramEndpoint client = co_await aio::create_datagram_endpoint(co);
+    // Largest first, then shorter and shorter, an empty one last: the
+    // endpoint's one receive buffer is reused and never cleared.
+    const std::size_t sizes[] = {65507, 40000, 1000, 17, 1, 0};
+    for (std::size_t i = 0; i < std::size(sizes); ++i) {
+      const std::string msg = test::pattern(sizes[i], i);
+      co_await client.sendto(msg);
+      aio::Datagram d = co_await aio::wait_for(server.recvfrom(), 5s);
+      CHECK(d.data.size() == sizes[i]);
+      CHECK(d.data == msg);
+      CHECK(d.from == client.get_extra_info("sockname"));
+    }
+    // Two receives pending on one endpoint at once: each gets its own
+    // datagram, whole (they cannot share one buffer).
+    auto a = aio::create_task(server.recvfrom());
+    auto b = aio::create_task(server.recvfrom());
+    co_await aio::sleep(0ms);  // both are in the kernel
+    const std::string one = test::pattern(30000, 1), two = test::pattern(20000, 2);
+    co_await client.sendto(one);
+    co_await client.sendto(two);
+    aio::Datagram da = co_await aio::wait_for(std::move(a), 5s);
+    aio::Datagram db = co_await aio::wait_for(std::move(b), 5s);
+    CHECK(((da.data == one && db.data == two) || (da.data == two && db.data == one)));
+    // And the endpoint still receives afterwards.
+    co_await client.sendto("after");
+    aio::Datagram d = co_await aio::wait_for(server.recvfrom(), 5s);
+    CHECK(d.data == "after");
+  }());
+}
+
 TEST_CASE("getaddrinfo resolves localhost and names an unknown host's error", "[net][thread]") {
   aio::run([]() -> aio::Task<> {
     std::vector<aio::SockAddr> v = co_await aio::getaddrinfo("localhost", 80, AF_INET);
