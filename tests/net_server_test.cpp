@@ -301,6 +301,7 @@ TEST_CASE("with the descriptor table exhausted the server survives and accepts t
 TEST_CASE("with multishot accept and recv and the buffer ring refused, the single-shot paths serve the same",
           "[net]") {
   for (unsigned mask : {unsigned{aio::detail::kMultishotAccept}, unsigned{aio::detail::kMultishotRecv},
+                        unsigned{aio::detail::kBufferRing},
                         unsigned{aio::detail::kMultishotAccept | aio::detail::kMultishotRecv |
                                  aio::detail::kBufferRing}}) {
     FeatureGuard refused(mask);

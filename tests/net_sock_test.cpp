@@ -1,6 +1,7 @@
 // loop.sock_* on descriptors the caller owns, datagram endpoints, the
 // resolver and SockAddr.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -186,6 +187,26 @@ TEST_CASE("datagram endpoints exchange datagrams, each whole and with its sender
     client.close();
     CHECK_THROWS_AS(co_await client.recvfrom(), aio::RuntimeError);
   }());
+}
+
+TEST_CASE("sock_sendall to a closed peer is broken_pipe and raises no SIGPIPE", "[net]") {
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &old);  // a SIGPIPE would end the test process
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  ::close(sv[1]);
+  aio::run([&]() -> aio::Task<> {
+    bool broken = false;
+    try {
+      co_await aio::sock_sendall(sv[0], "nobody reads this");
+    } catch (const std::system_error& e) {
+      broken = e.code() == std::errc::broken_pipe;
+    }
+    CHECK(broken);
+  }());
+  ::close(sv[0]);
+  ::sigaction(SIGPIPE, &old, nullptr);
 }
 
 TEST_CASE("a datagram after a longer one holds only its own bytes; two recvfrom at once get one datagram each",
