@@ -1,6 +1,7 @@
 // loop.sock_* on descriptors the caller owns, datagram endpoints, the
 // resolver and SockAddr.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -185,6 +186,64 @@ TEST_CASE("datagram endpoints exchange datagrams, each whole and with its sender
     co_await echo;
     client.close();
     CHECK_THROWS_AS(co_await client.recvfrom(), aio::RuntimeError);
+  }());
+}
+
+TEST_CASE("sock_sendall to a closed peer is broken_pipe and raises no SIGPIPE", "[net]") {
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &old);  // a SIGPIPE would end the test process
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  ::close(sv[1]);
+  aio::run([&]() -> aio::Task<> {
+    bool broken = false;
+    try {
+      co_await aio::sock_sendall(sv[0], "nobody reads this");
+    } catch (const std::system_error& e) {
+      broken = e.code() == std::errc::broken_pipe;
+    }
+    CHECK(broken);
+  }());
+  ::close(sv[0]);
+  ::sigaction(SIGPIPE, &old, nullptr);
+}
+
+TEST_CASE("a datagram after a longer one holds only its own bytes; two recvfrom at once get one datagram each",
+          "[net]") {
+  aio::run([]() -> aio::Task<> {
+    aio::DatagramOptions so;
+    so.local_addr = aio::SockAddr::parse("127.0.0.1:0");
+    aio::DatagramEndpoint server = co_await aio::create_datagram_endpoint(so);
+    aio::DatagramOptions co;
+    co.remote_addr = server.get_extra_info("sockname");
+    aio::DatagramEndpoint client = co_await aio::create_datagram_endpoint(co);
+    // Largest first, then shorter and shorter, an empty one last: the
+    // endpoint's one receive buffer is reused and never cleared.
+    const std::size_t sizes[] = {65507, 40000, 1000, 17, 1, 0};
+    for (std::size_t i = 0; i < std::size(sizes); ++i) {
+      const std::string msg = test::pattern(sizes[i], i);
+      co_await client.sendto(msg);
+      aio::Datagram d = co_await aio::wait_for(server.recvfrom(), 5s);
+      CHECK(d.data.size() == sizes[i]);
+      CHECK(d.data == msg);
+      CHECK(d.from == client.get_extra_info("sockname"));
+    }
+    // Two receives pending on one endpoint at once: each gets its own
+    // datagram, whole (they cannot share one buffer).
+    auto a = aio::create_task(server.recvfrom());
+    auto b = aio::create_task(server.recvfrom());
+    co_await aio::sleep(0ms);  // both are in the kernel
+    const std::string one = test::pattern(30000, 1), two = test::pattern(20000, 2);
+    co_await client.sendto(one);
+    co_await client.sendto(two);
+    aio::Datagram da = co_await aio::wait_for(std::move(a), 5s);
+    aio::Datagram db = co_await aio::wait_for(std::move(b), 5s);
+    CHECK(((da.data == one && db.data == two) || (da.data == two && db.data == one)));
+    // And the endpoint still receives afterwards.
+    co_await client.sendto("after");
+    aio::Datagram d = co_await aio::wait_for(server.recvfrom(), 5s);
+    CHECK(d.data == "after");
   }());
 }
 

@@ -1,11 +1,15 @@
 // Streams over loopback TCP and Unix sockets: bytes in order with none lost
 // or duplicated, asyncio's read semantics, flow control, half-close, and
 // the errors a user sees.
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <aio/aio.hpp>
+#include <aio/detail/net_features.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -390,4 +394,128 @@ TEST_CASE("get_extra_info gives the peer's and our own address", "[net]") {
     CHECK(w.get_extra_info("socket").empty());
     w.close();
   });
+}
+
+TEST_CASE("an empty buffer ring ends a multishot recv with ENOBUFS; it is re-armed and no byte is lost", "[net]") {
+  using aio::detail::NetEvent;
+  using aio::detail::testing::net_events;
+  constexpr int kConns = 24;
+  constexpr std::size_t kBytes = 512 * 1024;
+  const unsigned long enobufs_before = net_events(NetEvent::recv_enobufs);
+  int good = 0, done = 0;
+  aio::run([&]() -> aio::Task<> {
+    aio::Server server = co_await aio::start_server(
+        [&](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> {
+          const std::string head = co_await r.readexactly(4);
+          const std::string body = co_await r.read();
+          good += body == test::pattern(kBytes, static_cast<std::size_t>(std::stoi(head)));
+          ++done;
+        },
+        "127.0.0.1", 0);
+    const aio::SockAddr addr = server.sockets()[0];
+    std::vector<int> clients;
+    for (int i = 0; i < kConns; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      REQUIRE(::connect(fd, addr.data(), addr.size()) == 0);
+      char head[8];
+      std::snprintf(head, sizeof head, "%03d\n", i);
+      REQUIRE(::send(fd, head, 4, MSG_NOSIGNAL) == 4);
+      clients.push_back(fd);
+    }
+    for (int i = 0; i < 5000 && server.connections() != kConns; ++i) co_await aio::sleep(1ms);
+    REQUIRE(server.connections() == kConns);
+    // Every connection's data arrives while the loop reaps nothing: more
+    // than the whole buffer ring (256 x 16 KiB) waits at once.
+    std::vector<std::string> bodies;
+    std::vector<std::size_t> sent(kConns, 0);
+    for (int i = 0; i < kConns; ++i) bodies.push_back(test::pattern(kBytes, static_cast<std::size_t>(i)));
+    for (int i = 0; i < kConns; ++i) {
+      while (sent[i] < kBytes / 2) {
+        const ssize_t n = ::send(clients[i], bodies[i].data() + sent[i], kBytes / 2 - sent[i], MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent[i] += static_cast<std::size_t>(n);
+      }
+    }
+    for (int i = 0; i < kConns; ++i) {
+      co_await aio::wait_for(aio::sock_sendall(clients[i], std::string_view(bodies[i]).substr(sent[i])), 10s);
+      ::shutdown(clients[i], SHUT_WR);
+    }
+    for (int i = 0; i < 10000 && done != kConns; ++i) co_await aio::sleep(1ms);
+    for (int fd : clients) ::close(fd);
+    server.close();
+    co_await aio::wait_for(server.wait_closed(), 5s);
+  }());
+  CHECK(done == kConns);
+  CHECK(good == kConns);
+  if (aio::detail::net_feature(aio::detail::kBufferRing)) {
+    CHECK(net_events(NetEvent::recv_enobufs) > enobufs_before);  // the path above was taken
+  }
+}
+
+TEST_CASE("a reader paused at its limit gets every byte in order, also the data that beat the pause's cancel",
+          "[net]") {
+  using aio::detail::NetEvent;
+  using aio::detail::testing::net_events;
+  const unsigned long before = net_events(NetEvent::recv_data_after_cancel);
+  const std::string sent = test::pattern(4 << 20, 5);
+  std::string received;
+  with_server(
+      [&](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+        for (std::size_t off = 0; off < sent.size(); off += 256 * 1024) {
+          w.write(std::string_view(sent).substr(off, 256 * 1024));
+          co_await w.drain();
+        }
+        w.close();
+        co_await w.wait_closed();
+      },
+      [&](int port) -> aio::Task<> {
+        aio::ConnectOptions opts;
+        opts.limit = 1000;  // paused above 2,000 unread bytes: every 16 KiB CQE pauses
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port, opts);
+        for (;;) {
+          std::string chunk = co_await aio::wait_for(r.read(777), 10s);
+          if (chunk.empty()) break;
+          received += chunk;
+        }
+        w.close();
+      });
+  REQUIRE(received.size() == sent.size());
+  CHECK(received == sent);
+  if (aio::detail::net_feature(aio::detail::kMultishotRecv)) {
+    CHECK(net_events(NetEvent::recv_data_after_cancel) > before);  // the path above was taken
+  }
+}
+
+TEST_CASE("writing to a peer that closed ends drain with broken_pipe (or connection_reset), without SIGPIPE",
+          "[net]") {
+  const std::string path = "/tmp/aio-test-pipe-" + std::to_string(::getpid()) + ".sock";
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &old);  // a SIGPIPE would end the test process
+  aio::run([&]() -> aio::Task<> {
+    aio::Server server = co_await aio::start_unix_server(
+        [](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+          w.close();
+          co_await w.wait_closed();
+        },
+        path);
+    auto [r, w] = co_await aio::open_unix_connection(path);
+    { auto got = co_await aio::wait_for(r.read(), 5s);  // the peer is gone
+  CHECK(got.empty()); }
+    std::error_code code;
+    for (int i = 0; i < 100 && !code; ++i) {
+      try {
+        w.write(std::string(4096, 'z'));
+        co_await w.drain();
+        co_await aio::sleep(1ms);
+      } catch (const std::system_error& e) {
+        code = e.code();
+      }
+    }
+    CHECK((code == std::errc::broken_pipe || code == std::errc::connection_reset));
+    CHECK(w.is_closing());
+    server.close();
+    co_await server.wait_closed();
+  }());
+  ::sigaction(SIGPIPE, &old, nullptr);
 }

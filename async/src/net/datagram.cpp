@@ -13,9 +13,27 @@
 
 namespace aio {
 
+namespace {
+constexpr std::size_t kMaxDatagram = 64 * 1024;
+}  // namespace
+
 Task<Datagram> DatagramEndpoint::recvfrom() {
   if (fd_ < 0) throw RuntimeError("aio::DatagramEndpoint: closed");
-  co_return co_await sock_recvfrom(fd_, 64 * 1024);
+  // The buffer is lent to this frame for the await: the kernel writes into
+  // memory the awaiting frame owns (as with any IoOp), and a concurrent
+  // recvfrom finds none and makes its own.
+  std::unique_ptr<char[]> buf = rbuf_ ? std::move(rbuf_) : std::make_unique_for_overwrite<char[]>(kMaxDatagram);
+  detail::RecvMsgOp op(fd_, {reinterpret_cast<std::byte*>(buf.get()), kMaxDatagram});
+  std::size_t got = 0;
+  try {
+    got = co_await op;
+  } catch (...) {
+    if (!rbuf_) rbuf_ = std::move(buf);
+    throw;
+  }
+  Datagram d{std::string(buf.get(), got), op.from()};
+  if (!rbuf_) rbuf_ = std::move(buf);
+  co_return d;
 }
 
 Task<> DatagramEndpoint::sendto(std::string_view data, std::optional<SockAddr> addr) {

@@ -15,6 +15,7 @@ namespace {
 
 std::atomic<unsigned> g_refused{0};
 std::atomic<unsigned> g_simulated{0};
+std::atomic<unsigned long> g_events[static_cast<unsigned>(NetEvent::count_)];
 
 struct NetOp {
   int opcode;
@@ -35,8 +36,13 @@ bool net_feature(NetFeature f) noexcept {
 
 void refuse_net_feature(NetFeature f) noexcept { g_refused.fetch_or(f, std::memory_order_relaxed); }
 
+void note_net_event(NetEvent e) noexcept { g_events[static_cast<unsigned>(e)].fetch_add(1, std::memory_order_relaxed); }
+
 namespace testing {
 void simulate_refused_net_features(unsigned mask) noexcept { g_simulated.store(mask, std::memory_order_relaxed); }
+unsigned long net_events(NetEvent e) noexcept {
+  return g_events[static_cast<unsigned>(e)].load(std::memory_order_relaxed);
+}
 }  // namespace testing
 
 NetContext::NetContext(uring::Ring& ring) {

@@ -100,6 +100,9 @@ void StreamTransport::arm_recv() noexcept {
 void StreamTransport::on_recv(OwnedOp* op, int res, unsigned flags, bool final) noexcept {
   auto* t = static_cast<StreamTransport*>(op->owner);
   if (res > 0) {
+    // Data that came before the cancel (pause, close) took effect is kept:
+    // a paused reader gets it later, nothing is lost.
+    if (op->cancelling()) note_net_event(NetEvent::recv_data_after_cancel);
     try {
       if ((flags & uring::kCqeBuffer) != 0) {
         // Copied out and handed back in the same reap: the ring never runs dry
@@ -125,9 +128,12 @@ void StreamTransport::on_recv(OwnedOp* op, int res, unsigned flags, bool final) 
   } else if (res == 0) {
     t->eof_ = true;  // the peer shut its side down; writing may go on
     t->wake_reader();
-  } else if (res == -ENOBUFS || res == -ECANCELED || res == -EINTR) {
-    // Out of buffers in this batch (they are recycled as they are copied:
-    // re-armed below), or ended by our own cancel (pause, close).
+  } else if (res == -ENOBUFS) {
+    // The buffer ring ran dry before this batch was reaped; this batch's
+    // buffers are recycled as they are copied, so the re-arm below finds them.
+    note_net_event(NetEvent::recv_enobufs);
+  } else if (res == -ECANCELED || res == -EINTR) {
+    // Ended by our own cancel (pause, close).
   } else if (res == -EINVAL && t->multishot_) {
     refuse_net_feature(kMultishotRecv);  // an older kernel: one recv per read from now on
   } else {

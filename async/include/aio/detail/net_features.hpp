@@ -17,10 +17,22 @@ bool net_feature(NetFeature f) noexcept;
 /// The kernel refused `f` (EINVAL): later operations use the fallback.
 void refuse_net_feature(NetFeature f) noexcept;
 
+/// Rare completions the networking layer handles, counted for the process so
+/// that a test can tell its path was taken.
+enum class NetEvent : unsigned {
+  recv_enobufs,            ///< a recv ended by an empty buffer ring (re-armed)
+  recv_data_after_cancel,  ///< a recv's data CQE after its cancel was sent (kept)
+  count_
+};
+/// Counts one `e` (relaxed; rare events only).
+void note_net_event(NetEvent e) noexcept;
+
 namespace testing {
 /// For tests only: treat the features in `mask` as refused by the kernel,
 /// from the next operation on (0 restores the probe's answer).
 void simulate_refused_net_features(unsigned mask) noexcept;
+/// How many `e` the process has seen so far.
+unsigned long net_events(NetEvent e) noexcept;
 }  // namespace testing
 
 }  // namespace aio::detail

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "aio/net/sock.hpp"
 #include "aio/net/sock_addr.hpp"
@@ -26,17 +27,21 @@ class DatagramEndpoint {
  public:
   DatagramEndpoint() noexcept = default;
   explicit DatagramEndpoint(int fd) noexcept : fd_(fd) {}
-  DatagramEndpoint(DatagramEndpoint&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DatagramEndpoint(DatagramEndpoint&& o) noexcept : fd_(std::exchange(o.fd_, -1)), rbuf_(std::move(o.rbuf_)) {}
   DatagramEndpoint& operator=(DatagramEndpoint&& o) noexcept {
     if (this != &o) {
       close();
       fd_ = std::exchange(o.fd_, -1);
+      rbuf_ = std::move(o.rbuf_);
     }
     return *this;
   }
   ~DatagramEndpoint() { close(); }
 
-  /// The next datagram (up to 64 KiB) and its sender.
+  /// The next datagram (up to 64 KiB) and its sender. Received into one
+  /// buffer the endpoint keeps (made at the first call, never zeroed); only
+  /// the datagram's bytes are copied out. Concurrent calls each get a
+  /// datagram of their own (the second one a buffer of its own).
   Task<Datagram> recvfrom();
   /// Sends `data` as one datagram to `addr`, or to the connected peer.
   /// `data` must stay valid until the await ends.
@@ -50,6 +55,7 @@ class DatagramEndpoint {
 
  private:
   int fd_ = -1;
+  std::unique_ptr<char[]> rbuf_;  // the receive buffer, lent to one recvfrom at a time
 };
 
 /// Creates the endpoint (loop.create_datagram_endpoint). The family comes
