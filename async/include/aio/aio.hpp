@@ -18,5 +18,6 @@
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/timeout.hpp"
 #include "aio/to_thread.hpp"
 #include "aio/wait_for.hpp"

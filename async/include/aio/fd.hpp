@@ -33,6 +33,9 @@ class IoOp : protected Wait, protected uring::Completion {
   ~IoOp();  // aborts if the operation is still in flight: that would be a bug
 
   bool await_ready() const noexcept { return false; }
+  /// The ReportsCancel protocol (awaitable_traits.hpp): true if the
+  /// operation ended by our cancel, which is then consumed, not thrown.
+  bool await_cancelled() const noexcept;
 
  protected:
   /// Parks the task after the SQE was prepared.

@@ -1,6 +1,7 @@
 #pragma once
 // aio::gather and aio::gather_settled: asyncio.gather (return_exceptions=False/True).
 
+#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -133,6 +134,11 @@ class GatherPack {
     ((owned_[i] = set_child(core_, i, std::forward<As>(aws)), ++i), ...);
   }
 
+  /// gather() with nothing to wait for: ready at once, an empty tuple.
+  GatherPack() noexcept
+    requires(sizeof...(Ts) == 0)
+      : core_(0, Settled) {}
+
   bool await_ready() noexcept { return core_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h) { core_.await_suspend(h); }
   auto await_resume() {
@@ -151,7 +157,7 @@ class GatherPack {
   }
 
   GatherCore core_;
-  bool owned_[sizeof...(Ts)] = {};
+  std::array<bool, sizeof...(Ts)> owned_ = {};
 };
 
 template <bool Settled, class T>
@@ -241,6 +247,12 @@ auto gather(As&&... aws) {
                 "aio::gather: pass a Task by value (std::move it, or call the coroutine inline)");
   return detail::GatherPack<false, detail::gather_value_t<As>...>(std::forward<As>(aws)...);
 }
+
+/// asyncio.gather() with no arguments: `co_await gather()` yields an empty
+/// std::tuple at once, without suspending. Throws: nothing.
+inline detail::GatherPack<false> gather() noexcept { return {}; }
+/// gather_settled() with no arguments: an empty std::tuple at once.
+inline detail::GatherPack<true> gather_settled() noexcept { return {}; }
 
 /// asyncio.gather on a list: `co_await gather(std::move(tasks))` yields a
 /// std::vector of the results in order; `tasks` is any range of Tasks

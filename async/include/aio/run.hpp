@@ -30,7 +30,7 @@ T run(Task<T> main, LoopOptions options = {}) {
   }
   loop.core().cancel_remaining();
   loop.close();
-  return handle.state_ptr()->take_result();
+  return handle.state_ptr()->read_result(1);
 }
 
 }  // namespace aio

@@ -107,6 +107,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   void release() noexcept {
     if (--refs_ == 0) last_release();
   }
+  /// True if no reference but `own` of them is held: nobody else can read the result.
+  bool sole_reader(std::uint32_t own) const noexcept { return refs_ <= own; }
 
   // -- cancellation (asyncio's Task.cancel / cancelling / uncancel)
   bool cancel(std::string_view message);
