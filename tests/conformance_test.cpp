@@ -137,8 +137,14 @@ TEST_CASE("a finished task's result can be read by every awaiter, any number of 
     co_await aio::sleep(0s);  // inner finishes and wakes both
     w.cancel();
     CHECK_THROWS_AS(co_await w, aio::CancelledError);
-    CHECK(co_await plain == "done");
-    CHECK(co_await inner == "done");
+    {
+      const auto got = co_await plain;
+      CHECK(got == "done");
+    }
+    {
+      const auto got = co_await inner;
+      CHECK(got == "done");
+    }
     CHECK(inner.result() == "done");
   };
   aio::run(main());

@@ -287,7 +287,10 @@ TEST_CASE("timeout: a task whose body timed out is not itself cancelled", "[time
       }
       co_return "no";
     }());
-    CHECK(co_await outer == "timed out");
+    {
+      const auto got = co_await outer;
+      CHECK(got == "timed out");
+    }
     CHECK_FALSE(outer.cancelled());
     CHECK(outer.cancelling() == 0);
 
@@ -305,7 +308,10 @@ TEST_CASE("timeout: a task whose body timed out is not itself cancelled", "[time
     }());
     co_await aio::sleep(0s);
     after_cancel.cancel();
-    CHECK(co_await after_cancel == "timed out");
+    {
+      const auto got = co_await after_cancel;
+      CHECK(got == "timed out");
+    }
   };
   aio::run(main());
 }
