@@ -1,6 +1,7 @@
 #pragma once
 // The whole public API of aio: asyncio for C++20 on io_uring.
 
+#include "aio/any_task_handle.hpp"
 #include "aio/as_completed.hpp"
 #include "aio/async_with.hpp"
 #include "aio/barrier.hpp"

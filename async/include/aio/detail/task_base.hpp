@@ -146,6 +146,18 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
     waiters_ = w;
   }
 
+  /// Unlinks `w` if it is one of this task's waiters whose target is told
+  /// by `on_done`; returns whether it was.
+  bool remove_done_waiter(DoneWaiter* w, void (*on_done)(DoneTarget*, DoneWaiter*, TaskBase*) noexcept) noexcept {
+    for (DoneWaiter* n = waiters_; n != nullptr; n = n->next) {
+      if (n == w && n->target->on_done == on_done) {
+        n->unlink();
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::uint32_t id() const noexcept { return id_; }
   std::string name() const;
   void set_name(std::string name);
