@@ -101,6 +101,12 @@ ROWS = [
      "cancel_reverse", 10_000, "ns_per_cancel", "ns/cancel", 1, True),
     ("cancel_reverse/100000", "cancel_reverse/100000", "ns_per_cancel",
      "cancel_reverse", 100_000, "ns_per_cancel", "ns/cancel", 1, True),
+    ("timeout_fast/100000", "timeout_fast/100000", "ns_per_timeout",
+     "timeout_fast", 100_000, "ns_per_timeout", "ns/timeout", 1, True),
+    ("as_completed/100000", "as_completed/100000", "ns_per_task",
+     "as_completed", 100_000, "ns_per_task", "ns/task", 1, True),
+    ("barrier/1000", "barrier/1000", "ns_per_pass",
+     "barrier", 1_000, "ns_per_pass", "ns/pass", 1, True),
 ]
 
 FANOUT_NS = (100_000, 1_000_000)
@@ -444,6 +450,18 @@ def main():
     if flat:
         lines.append("")
         lines.append("aio cancel_reverse/N ÷ cancel_sleepers/N (newest first ÷ oldest first): " + ", ".join(flat) + ".")
+
+    # Issue 11's goal: a cancellation costs at most 1.25 x one bare throw+catch of the same run.
+    ref = aio_figure("throw_catch", "ns_per_throw")
+    if ref:
+        parts = []
+        for name in ("cancel_sleepers/100000", "cancel_reverse/10000"):
+            v = aio_figure(name, "ns_per_cancel")
+            if v:
+                parts.append(f"{name} {v / ref:.2f}")
+        lines.append("")
+        lines.append(f"aio throw_catch (one throw+catch through one frame): {fmt(ref)} ns; "
+                     "cancellation ÷ throw_catch: " + ", ".join(parts) + " (goal ≤ 1.25).")
 
     # aio's ring setup variants
     lines.append("")

@@ -120,4 +120,23 @@ TEST_CASE("waiting on a queue, event, lock, semaphore or condition allocates not
   CHECK(counter.stop() == 1);
 }
 
+TEST_CASE("a long-lived task group keeps no memory for children that finished", "[alloc][task_group]") {
+  // A server's group runs for ever: child after child starts and ends. Its
+  // bookkeeping is one node per live child, from the same pooled allocator
+  // as the task: once warm, a round allocates nothing from operator new (a
+  // growing per-child table would).
+  long during = -1;
+  auto main = [&]() -> aio::Task<> {
+    co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Task<> {
+      auto child = []() -> aio::Task<> { co_return; };
+      for (int i = 0; i < 100; ++i) co_await tg.create_task(child());  // warm the pools
+      Counter counter;
+      for (int i = 0; i < 20 * rounds; ++i) co_await tg.create_task(child());
+      during = counter.stop();
+    });
+  };
+  aio::run(main());
+  CHECK(during == 0);
+}
+
 #endif  // AIO_COUNT_ALLOCATIONS

@@ -37,13 +37,18 @@ void IoOp::park(std::coroutine_handle<> h) noexcept {
   task_->park(h, this);
 }
 
-int IoOp::result(const char* what) const {
+bool IoOp::await_cancelled() const noexcept {
   // An operation that io-wq was already running ends with -EINTR when cancelled.
-  const bool cancelled = res_ == -ECANCELED || res_ == -EINTR;
-  if (cancelled && cancel_sent_) {
-    // Ended by our cancel: a cancellation, as the primitives report it, also
-    // when it was withdrawn (uncancel) before the task resumed.
-    task_->take_cancel();
+  if (!cancel_sent_ || (res_ != -ECANCELED && res_ != -EINTR)) return false;
+  task_->take_cancel();
+  return true;
+}
+
+int IoOp::result(const char* what) const {
+  if (await_cancelled()) {
+    // Ended by our cancel: CancelledError, also if the request was withdrawn
+    // (uncancel) meanwhile, as a primitive's waiter does; never an errno a
+    // catch (std::exception&) would swallow.
     task_->throw_cancelled();
   }
   if (res_ < 0) throw std::system_error(-res_, std::system_category(), what);

@@ -1,41 +1,51 @@
 #include "aio/task_group.hpp"
 
-#include <cstddef>
-#include <type_traits>
+#include <new>
 
 namespace aio {
 
 TaskGroup::~TaskGroup() {
   // Only the loop's close() destroys a group with children left: unhook them.
-  for (Child& c : children_) {
-    if (c.node.linked()) c.node.unlink();
+  while (Child* c = children_.pop_front()) {
+    if (c->DoneWaiter::linked()) c->DoneWaiter::unlink();
+    free_child(c);
   }
 }
 
 void TaskGroup::check_open() const {
+  if (exiting_ && running_ == 0) throw RuntimeError("TaskGroup is finished");
   if (aborting_) throw RuntimeError("TaskGroup is shutting down");
 }
 
-void TaskGroup::adopt(Child& c, detail::TaskBase* child) noexcept {
-  c.node.target = this;
-  c.task = child;
-  child->add_done_waiter(&c.node);
+TaskGroup::Child* TaskGroup::new_child() {
+  return new (detail::allocate_object(sizeof(Child))) Child();
+}
+
+void TaskGroup::free_child(Child* c) noexcept {
+  c->~Child();
+  detail::deallocate_object(c, sizeof(Child));
+}
+
+void TaskGroup::adopt(Child* c, detail::TaskBase* child) noexcept {
+  c->target = this;
+  c->task = child;
+  child->add_done_waiter(c);
+  children_.push_back(c);
   ++running_;
 }
 
 void TaskGroup::abort() noexcept {
   aborting_ = true;
-  for (Child& c : children_) {
-    if (c.task != nullptr) c.task->cancel({});
-  }
+  // cancel() only schedules: no child finishes (and leaves the list) here.
+  children_.for_each([](Child* c) { c->task->cancel({}); });
 }
 
 void TaskGroup::on_child_done(detail::DoneTarget* self, detail::DoneWaiter* node, detail::TaskBase* t) noexcept {
   TaskGroup& g = *static_cast<TaskGroup*>(self);
-  // The node is a Child's first member: forget the task, whose state goes
-  // with its last handle.
-  static_assert(std::is_standard_layout_v<Child> && offsetof(Child, node) == 0);
-  reinterpret_cast<Child*>(node)->task = nullptr;
+  // Forget the task, whose state goes with its last handle.
+  Child* c = static_cast<Child*>(node);
+  static_cast<detail::ListHook*>(c)->unlink();
+  free_child(c);
   --g.running_;
   if (t->status() == detail::TaskStatus::failed) {
     t->mark_retrieved();
@@ -70,6 +80,7 @@ void TaskGroup::on_abort_step(detail::Runnable* r, detail::Runnable::Action acti
 }
 
 void TaskGroup::begin_exit(bool body_failed) noexcept {
+  exiting_ = true;
   if (body_failed && !aborting_) abort();
 }
 
@@ -108,6 +119,13 @@ void TaskGroup::finish(std::exception_ptr body_error, bool body_cancelled) {
     throw CancelledError(parent_->cancel_message());
   }
   if (body_error && !body_cancelled) errors_.push_back(body_error);
+  // Python 3.13 (gh-116720): a parent still being cancelled from outside the
+  // group (an enclosing group, say) is cancelled anew, so the cancellation
+  // the group's error replaces reaches the parent's next await.
+  if (!errors_.empty() && parent_->cancelling() > 0) {
+    parent_->uncancel();
+    parent_->cancel(parent_->cancel_message());
+  }
   if (errors_.size() == 1) std::rethrow_exception(errors_.front());
   if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
 }

@@ -20,6 +20,7 @@ iterations.
 
 import argparse
 import asyncio
+import random
 import json
 import math
 import resource
@@ -623,6 +624,75 @@ def udp_echo(loop, n):
 
 # The networking workloads run once, unwarmed: each lasts seconds.
 NO_WARMUP = {"tcp_echo", "tcp_echo/sock", "tcp_echo_1conn", "tcp_connect_close", "tcp_stream", "udp_echo"}
+# -- timeout_fast/N: wait_for_fast through asyncio.timeout
+
+async def timeout_fast_main(n):
+    won = 0
+    for _ in range(n):
+        async with asyncio.timeout(1):
+            won += await yield_once()
+    return won
+
+
+def timeout_fast(loop, n):
+    t0 = now_ns()
+    won = loop.run_until_complete(timeout_fast_main(n))
+    ns = now_ns() - t0
+    check(won == n, "timeout_fast: the body did not always win")
+    return {"ns_per_timeout": ns / n}
+
+
+# -- as_completed/N: N tasks finishing in random order (0..63 yields each)
+
+async def finish_after(yields, v):
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    return v
+
+
+async def as_completed_main(n, seed):
+    rng = random.Random(seed)
+    tasks = [asyncio.create_task(finish_after(rng.randrange(64), i)) for i in range(n)]
+    total = count = 0
+    for f in asyncio.as_completed(tasks):
+        total += await f
+        count += 1
+    check(count == n, "as_completed: not every task was handed out")
+    return total
+
+
+def as_completed_bench(loop, n):
+    t0 = now_ns()
+    total = loop.run_until_complete(as_completed_main(n, 1))
+    ns = now_ns() - t0
+    check(total == n * (n - 1) // 2, "as_completed: wrong sum")
+    return {"ns_per_task": ns / n}
+
+
+# -- barrier/N: N tasks through one Barrier(N), 100 rounds
+
+BARRIER_ROUNDS = 100
+
+
+async def barrier_party(b):
+    total = 0
+    for _ in range(BARRIER_ROUNDS):
+        total += await b.wait()
+    return total
+
+
+async def barrier_main(n):
+    b = asyncio.Barrier(n)
+    sums = await asyncio.gather(*(barrier_party(b) for _ in range(n)))
+    return sum(sums)
+
+
+def barrier_bench(loop, n):
+    t0 = now_ns()
+    total = loop.run_until_complete(barrier_main(n))
+    ns = now_ns() - t0
+    check(total == BARRIER_ROUNDS * n * (n - 1) // 2, "barrier: arrival indices do not add up")
+    return {"ns_per_pass": ns / (n * BARRIER_ROUNDS)}
 
 
 # name: (function, default N, whether it takes a loop factory rather than a loop)
@@ -644,6 +714,9 @@ WORKLOADS = {
     "tcp_connect_close": (tcp_connect_close, 10_000, False),
     "tcp_stream": (tcp_stream, 1, False),
     "udp_echo": (udp_echo, 64, False),
+    "timeout_fast": (timeout_fast, 100_000, False),
+    "as_completed": (as_completed_bench, 100_000, False),
+    "barrier": (barrier_bench, 1_000, False),
 }
 
 

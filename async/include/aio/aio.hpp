@@ -1,7 +1,10 @@
 #pragma once
 // The whole public API of aio: asyncio for C++20 on io_uring.
 
+#include "aio/any_task_handle.hpp"
+#include "aio/as_completed.hpp"
 #include "aio/async_with.hpp"
+#include "aio/barrier.hpp"
 #include "aio/callback_handle.hpp"
 #include "aio/condition.hpp"
 #include "aio/errors.hpp"
@@ -15,9 +18,12 @@
 #include "aio/queue.hpp"
 #include "aio/run.hpp"
 #include "aio/semaphore.hpp"
+#include "aio/shield.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "aio/task_handle.hpp"
+#include "aio/timeout.hpp"
 #include "aio/to_thread.hpp"
+#include "aio/wait.hpp"
 #include "aio/wait_for.hpp"

@@ -95,7 +95,7 @@ class EventLoop {
       throw RuntimeError("run_until_complete: the task belongs to another event loop");
     }
     core_.run_until_done(*handle.state_ptr());
-    return handle.state_ptr()->take_result();
+    return handle.state_ptr()->read_result(1);  // other copies of the handle keep it
   }
 
   /// Schedules `task` to start at the next iteration (loop.create_task).

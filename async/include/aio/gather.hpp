@@ -1,6 +1,7 @@
 #pragma once
 // aio::gather and aio::gather_settled: asyncio.gather (return_exceptions=False/True).
 
+#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -153,6 +154,11 @@ class [[nodiscard]] GatherPack {
     ((owned_[i] = set_child(core_, i, std::forward<As>(aws)), ++i), ...);
   }
 
+  /// gather() with nothing to wait for: ready at once, an empty tuple.
+  GatherPack() noexcept
+    requires(sizeof...(Ts) == 0)
+      : core_(0, Settled) {}
+
   bool await_ready() noexcept { return core_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h) { core_.await_suspend(h); }
   auto await_resume() {
@@ -171,7 +177,7 @@ class [[nodiscard]] GatherPack {
   }
 
   GatherCore core_;
-  bool owned_[sizeof...(Ts)] = {};
+  std::array<bool, sizeof...(Ts)> owned_ = {};
 };
 
 template <bool Settled, class T>
@@ -263,6 +269,12 @@ auto gather(As&&... aws) {
                 "aio::gather: pass a Task by value (std::move it, or call the coroutine inline)");
   return detail::GatherPack<false, detail::gather_value_t<As>...>(std::forward<As>(aws)...);
 }
+
+/// asyncio.gather() with no arguments: `co_await gather()` yields an empty
+/// std::tuple at once, without suspending. Throws: nothing.
+inline detail::GatherPack<false> gather() noexcept { return {}; }
+/// gather_settled() with no arguments: an empty std::tuple at once.
+inline detail::GatherPack<true> gather_settled() noexcept { return {}; }
 
 /// asyncio.gather on a list: `co_await gather(std::move(tasks))` yields a
 /// std::vector of the results in order; `tasks` is any range of Tasks

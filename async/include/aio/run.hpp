@@ -41,7 +41,7 @@ T run(Task<T> main, LoopOptions options = {}) {
   loop.core().cancel_remaining();
   loop.close();
   if (handle.cancelled()) detail::report_uncaught_cancel();
-  return handle.state_ptr()->take_result();
+  return handle.state_ptr()->read_result(1);
 }
 
 }  // namespace aio

@@ -16,7 +16,8 @@ namespace aio {
 /// waiting while there is none; release() gives one back.
 ///
 /// Fair: release() hands the permit straight to the task that has waited
-/// longest, so no later acquire() can take it first. Use it with
+/// longest, and no acquire() overtakes a waiter that was handed a permit
+/// but has not run yet (it queues behind). Use it with
 /// `co_await aio::async_with(sem, body)` (aenter/aexit), or acquire() and
 /// release(). Not thread-safe: use it from its loop's thread.
 class Semaphore {
@@ -26,18 +27,28 @@ class Semaphore {
     explicit Awaiter(Semaphore& sem) noexcept : Waiter(&give_back), sem_(sem) {}
 
     bool await_ready() noexcept {
-      if (sem_.value_ == 0) return false;  // (no one waits while permits are free)
+      if (sem_.locked()) return false;  // no barging past a woken waiter that has not run yet
       --sem_.value_;
       return true;
     }
     void await_suspend(std::coroutine_handle<> h) { park_in(sem_.waiters_, h); }
     bool await_resume() const {
       throw_if_cancelled();
-      return true;  // woken: release() handed a permit over
+      if (state() == State::woken) {
+        // release() handed a permit over. Waiters that queued meanwhile
+        // behind us get the permits freed since (asyncio's finally clause).
+        --sem_.woken_;
+        sem_.wake_while_free();
+      }
+      return true;
     }
 
    private:
-    static void give_back(Waiter* w) noexcept { static_cast<Awaiter*>(w)->sem_.pass_on(); }
+    static void give_back(Waiter* w) noexcept {
+      Semaphore& sem = static_cast<Awaiter*>(w)->sem_;
+      --sem.woken_;
+      sem.pass_on();
+    }
 
     Semaphore& sem_;
   };
@@ -63,8 +74,10 @@ class Semaphore {
   /// waited longest if any. May be called more times than acquire().
   virtual void release() { pass_on(); }
 
-  /// True if acquire() would wait.
-  bool locked() const noexcept { return value_ == 0; }
+  /// True if acquire() would wait: no permit is free, or a task waits for
+  /// one (also one woken with a permit that has not run yet, as in Python
+  /// 3.12's Semaphore.locked()).
+  bool locked() const noexcept { return value_ == 0 || woken_ > 0 || !waiters_.empty(); }
 
   /// `async with sem`: acquires. Throws and cancel safety: as acquire().
   Task<> aenter() { co_await acquire(); }
@@ -75,14 +88,25 @@ class Semaphore {
   }
 
  protected:
-  std::ptrdiff_t value_;  // free permits; 0 while anyone waits
+  std::ptrdiff_t value_;  // free permits (not counting those handed to woken waiters)
 
  private:
   void pass_on() noexcept {
-    if (!waiters_.wake_first()) ++value_;
+    if (waiters_.wake_first()) {
+      ++woken_;
+    } else {
+      ++value_;
+    }
+  }
+  void wake_while_free() noexcept {
+    while (value_ > 0 && !waiters_.empty()) {
+      --value_;
+      pass_on();
+    }
   }
 
   detail::WaiterList<> waiters_;
+  std::size_t woken_ = 0;  // waiters handed a permit that have not resumed yet
 };
 
 /// A Semaphore that cannot be released above its initial value

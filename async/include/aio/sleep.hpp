@@ -48,9 +48,10 @@ class [[nodiscard]] SleepAwaiter : Wait, TimerNode {
   void await_resume() const {
     if (task_ != nullptr && task_->take_cancel()) task_->throw_cancelled();
   }
-  /// await_resume for wait_for: a cancellation is consumed and reported
-  /// (true), not thrown, since a sleep has no code of its own to unwind.
-  bool resume_cancelled() const noexcept { return task_ != nullptr && task_->take_cancel(); }
+  /// The ReportsCancel protocol (awaitable_traits.hpp): a cancellation is
+  /// consumed and reported, not thrown, since a sleep has no code of its own
+  /// to unwind.
+  bool await_cancelled() const noexcept { return task_ != nullptr && task_->take_cancel(); }
 
  private:
   static void on_due(TimerNode* node, TimerNode::Action action) noexcept {

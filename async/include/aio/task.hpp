@@ -215,6 +215,11 @@ struct TaskAccess {
   static bool cancelled(const Task<T>& t) noexcept {
     return t.h_.promise().exception && t.h_.promise().exception_is_cancel;
   }
+  /// The exception the body ended with, null if it returned.
+  template <class T>
+  static std::exception_ptr error(const Task<T>& t) noexcept {
+    return t.h_.promise().exception;
+  }
   template <class T>
   static T result(Task<T>& t) {
     return t.h_.promise().take_result();

@@ -2,7 +2,6 @@
 // aio::TaskGroup and aio::task_group: asyncio.TaskGroup.
 
 #include <coroutine>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -11,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "aio/detail/frame_allocator.hpp"
+#include "aio/detail/intrusive_list.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_base.hpp"
 #include "aio/detail/task_state.hpp"
@@ -33,18 +34,19 @@ class TaskGroup : detail::DoneTarget {
   ~TaskGroup();
 
   /// Starts `task` as a child of the group (at the next iteration).
-  /// Throws: RuntimeError if a child already failed (the group is shutting
-  /// down).
+  /// Throws: RuntimeError "TaskGroup is finished" once the group is exiting
+  /// with no child left (asyncio: its __aexit__ would not wait for it),
+  /// "TaskGroup is shutting down" if a child already failed.
   template <class T>
   TaskHandle<T> create_task(Task<T> task, std::string name = {},
                             detail::CallSite where = detail::CallSite::current()) {
     check_open();
-    Child& child = children_.emplace_back();  // first: a child never runs outside the group
+    Child* child = new_child();  // first: a child never runs outside the group
     TaskHandle<T> handle;
     try {
       handle = TaskHandle<T>(detail::spawn(parent_->loop(), std::move(task), std::move(name)));
     } catch (...) {
-      children_.pop_back();
+      free_child(child);
       throw;
     }
     adopt(child, handle.state_ptr());
@@ -63,9 +65,10 @@ class TaskGroup : detail::DoneTarget {
   template <class F>
   friend auto task_group(F body);
 
-  struct Child {
-    detail::DoneWaiter node;  // its target is the group
-    detail::TaskBase* task = nullptr;  // null once it finished (its state may be freed)
+  // One node per live child, freed when it finishes: a long-lived group's
+  // memory is bounded by its live children.
+  struct Child : detail::ListHook /* children_ */, detail::DoneWaiter /* its target is the group */ {
+    detail::TaskBase* task = nullptr;
   };
 
   /// What task_group awaits after the body: every child done.
@@ -87,7 +90,9 @@ class TaskGroup : detail::DoneTarget {
     abort_step_.group = this;
   }
   void check_open() const;
-  void adopt(Child& c, detail::TaskBase* child) noexcept;
+  static Child* new_child();
+  static void free_child(Child* c) noexcept;
+  void adopt(Child* c, detail::TaskBase* child) noexcept;
   void abort() noexcept;
   void begin_exit(bool body_failed) noexcept;
   ExitAwaiter wait_children() noexcept { return ExitAwaiter(*this); }
@@ -109,10 +114,11 @@ class TaskGroup : detail::DoneTarget {
   AbortStep abort_step_;
 
   detail::TaskBase* parent_;
-  std::deque<Child> children_;  // a deque: the nodes must not move
+  detail::IntrusiveList<Child> children_;  // the unfinished ones
   std::vector<std::exception_ptr> errors_;
   std::size_t running_ = 0;
   bool aborting_ = false;
+  bool exiting_ = false;  // the body ended
   bool parent_cancel_requested_ = false;
   bool propagate_cancel_ = false;
   bool waiting_ = false;

@@ -102,11 +102,9 @@ class TaskHandle {
     }
     T await_resume() {
       if (task_ != nullptr && task_->take_cancel()) task_->throw_cancelled();
-      if constexpr (Move || !std::is_copy_constructible_v<VoidToUnit<T>>) {
-        return state_->take_result();
-      } else {
-        return state_->result_ref();
-      }
+      // Moved only from an rvalue handle that no one else shares (this
+      // awaiter's reference and that handle's): no other reader loses it.
+      return state_->read_result(Move ? 2 : 1);
     }
 
    private:
@@ -133,7 +131,7 @@ class TaskHandle {
   };
 
   /// Waits for the task; returns a copy of its result (moved when awaiting an
-  /// rvalue handle, or when T cannot be copied), rethrows its exception, or
+  /// rvalue handle that is the task's last, or when T cannot be copied), rethrows its exception, or
   /// throws CancelledError. Cancel safety: cancelling the awaiting task
   /// cancels the awaited one (as in asyncio) and still waits for its end.
   Awaiter<false> operator co_await() const& { return Awaiter<false>{&state()}; }

@@ -1,5 +1,6 @@
 #pragma once
-// aio::wait_for: asyncio.wait_for (Python 3.12 semantics).
+// aio::wait_for: asyncio.wait_for (Python 3.12 semantics), on the deadline
+// mechanism of aio::timeout (detail/timeout_scope.hpp).
 
 #include <chrono>
 #include <coroutine>
@@ -12,6 +13,7 @@
 #include "aio/detail/awaitable_traits.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/detail/task_base.hpp"
+#include "aio/detail/timeout_scope.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/errors.hpp"
 #include "aio/sleep.hpp"
@@ -22,63 +24,27 @@ namespace aio {
 
 namespace detail {
 
-/// A wait_for deadline: a timer of the loop that, when it fires, cancels the
-/// task (as asyncio's timeouts do), so whatever the task waits on is
-/// cancelled by the ordinary protocol (a kernel operation with
-/// IORING_OP_ASYNC_CANCEL). Removed from the heap when the inner finishes
-/// first: nothing is left for the kernel to walk.
-class TimeoutTimer : TimerNode {
- public:
-  /// A timeout <= 0 expires at once: the task is cancelled before it awaits,
-  /// so the awaitable is cancelled as soon as it would wait (asyncio: unless
-  /// it is already done).
-  TimeoutTimer(TaskBase& task, std::int64_t timeout_ns) : task_(task) {
-    TimerNode::on_due = &on_due_fn;
-    if (timeout_ns <= 0) {
-      expired_ = true;
-      task.cancel({});
-    } else {
-      TimerNode::deadline = deadline_after(LoopCore::now(), timeout_ns);
-      task.loop().timers.push(this);
-    }
-  }
-  TimeoutTimer(const TimeoutTimer&) = delete;
-  TimeoutTimer& operator=(const TimeoutTimer&) = delete;
-  ~TimeoutTimer() { disarm(); }
-
-  void disarm() noexcept {
-    if (queued()) task_.loop().timers.remove(this);
-  }
-  bool expired() const noexcept { return expired_; }
-
- private:
-  static void on_due_fn(TimerNode* node, TimerNode::Action action) noexcept {
-    auto* self = static_cast<TimeoutTimer*>(node);
-    if (action != TimerNode::Action::fire) return;
-    self->expired_ = true;
-    self->task_.cancel({});
-  }
-
-  TaskBase& task_;
-  bool expired_ = false;
-};
-
 template <class A>
 inline constexpr bool is_task_v = false;
 template <class T>
 inline constexpr bool is_task_v<Task<T>> = true;
 
-/// Awaits a sleep and returns whether it ended by cancellation.
-class QuietSleep {
+/// Awaits an awaiter that reports its cancellation (ReportsCancel) and
+/// returns whether it ended by one, without calling its await_resume then.
+template <class A>
+class QuietAwait {
  public:
   // Not an aggregate: g++ 12 may destroy a co_awaited aggregate temporary twice.
-  explicit QuietSleep(SleepAwaiter& s) noexcept : sleep_(s) {}
-  bool await_ready() const noexcept { return sleep_.await_ready(); }
-  void await_suspend(std::coroutine_handle<> h) { sleep_.await_suspend(h); }
-  bool await_resume() const noexcept { return sleep_.resume_cancelled(); }
+  explicit QuietAwait(A& a) noexcept : a_(a) {}
+  bool await_ready() { return a_.await_ready(); }
+  template <class H>
+  decltype(auto) await_suspend(H h) {
+    return a_.await_suspend(h);
+  }
+  bool await_resume() noexcept { return a_.await_cancelled(); }
 
  private:
-  SleepAwaiter& sleep_;
+  A& a_;
 };
 
 template <class A>
@@ -92,33 +58,52 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
     if (timeout_ns <= 0) co_await fail(std::make_exception_ptr(TimeoutError()));
   }
   TaskBase& task = current_task();
-  const int cancelling = task.cancelling();
-  TimeoutTimer timer(task, timeout_ns);
-  // Our own cancellation becomes a TimeoutError only if no other one is
-  // pending on the task: an outside cancel is never lost or converted.
-  // The TimeoutError ends this coroutine through fail(), not a throw, and an
-  // inner Task's CancelledError is inspected, not rethrown: a timeout costs
-  // the unwinding in the inner and the one in our caller, no more.
+  // The deadline of aio::timeout: our own cancellation becomes a
+  // TimeoutError only if no other one is pending on the task, so an outside
+  // cancel is never lost or converted. The TimeoutError ends this coroutine
+  // through fail(), not a throw, and the inner's cancellation is inspected,
+  // not rethrown: a timeout costs at most the unwinding in the inner and the
+  // one in our caller.
+  [[maybe_unused]] const int cancelling = task.cancelling();
+  TimeoutScope scope(task);
+  if (timeout_ns <= 0) {
+    scope.expire_now();
+  } else {
+    scope.reschedule(deadline_after(LoopCore::now(), timeout_ns));
+  }
   if constexpr (is_task_v<std::remove_cvref_t<A>>) {
     co_await TaskAccess::settle(aw);
-    timer.disarm();
-    if (timer.expired() && task.uncancel() <= cancelling && TaskAccess::cancelled(aw)) {
-      co_await fail(std::make_exception_ptr(TimeoutError()));
-    }
+    if (scope.exit(TaskAccess::cancelled(aw))) co_await fail(std::make_exception_ptr(TimeoutError()));
     co_return TaskAccess::result(aw);
-  } else if constexpr (std::is_same_v<std::remove_cvref_t<A>, SleepAwaiter>) {
-    // A sleep's cancellation is read rather than thrown: a timeout then
+  } else if constexpr (ReportsCancel<std::remove_cvref_t<A>>) {
+    // An awaiter that reports its cancellation as a value (a sleep, a
+    // kernel operation) has no code of its own to unwind: a timeout then
     // costs one unwinding, the TimeoutError in our caller.
-    const bool cancelled = co_await QuietSleep(aw);
-    timer.disarm();
-    const bool ours = timer.expired() && task.uncancel() <= cancelling;  // withdraws our own cancel
+    const bool cancelled = co_await QuietAwait<std::remove_cvref_t<A>>(aw);
+    std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+    std::exception_ptr error;
+    if (!cancelled) {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          aw.await_resume();
+          result.emplace(true);
+        } else {
+          result.emplace(aw.await_resume());
+        }
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    const bool ours = scope.exit(cancelled);  // withdraws our own cancel
     if (cancelled) {
       // Named first: g++ 12 mishandles the temporaries of a conditional
       // expression inside co_await (one is destroyed twice).
-      std::exception_ptr error = ours ? std::make_exception_ptr(TimeoutError())
-                                      : std::make_exception_ptr(CancelledError(task.cancel_message()));
+      error = ours ? std::make_exception_ptr(TimeoutError())
+                   : std::make_exception_ptr(CancelledError(task.cancel_message()));
       co_await fail(std::move(error), !ours);
     }
+    if (error) co_await fail(std::move(error));
+    if constexpr (!std::is_void_v<R>) co_return std::move(*result);
   } else {
     std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
     std::exception_ptr error;
@@ -136,10 +121,7 @@ Task<R> wait_for_impl(A aw, std::int64_t timeout_ns) {
     } catch (...) {
       error = std::current_exception();
     }
-    timer.disarm();
-    if (timer.expired() && task.uncancel() <= cancelling && cancelled) {
-      co_await fail(std::make_exception_ptr(TimeoutError()));
-    }
+    if (scope.exit(cancelled)) co_await fail(std::make_exception_ptr(TimeoutError()));
     if (error) co_await fail(std::move(error), cancelled);
     if constexpr (requires { aw.done(); aw.cancel(); }) {
       // asyncio's wait_for waits on a future of its own: a cancel from

@@ -42,6 +42,9 @@ class IoOp : protected Wait, protected uring::Completion {
   ~IoOp();  // aborts if the operation is still in flight: that would be a bug
 
   bool await_ready() const noexcept { return false; }
+  /// The ReportsCancel protocol (awaitable_traits.hpp): true if the
+  /// operation ended by our cancel, which is then consumed, not thrown.
+  bool await_cancelled() const noexcept;
 
  protected:
   /// Prepares the SQE with `prep`, counts the op in flight and parks the

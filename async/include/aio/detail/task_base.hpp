@@ -107,6 +107,8 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   void release() noexcept {
     if (--refs_ == 0) last_release();
   }
+  /// True if no reference but `own` of them is held: nobody else can read the result.
+  bool sole_reader(std::uint32_t own) const noexcept { return refs_ <= own; }
 
   // -- cancellation (asyncio's Task.cancel / cancelling / uncancel)
   bool cancel(std::string_view message);
@@ -142,6 +144,18 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
     if (waiters_ != nullptr) waiters_->pprev = &w->next;
     w->pprev = &waiters_;
     waiters_ = w;
+  }
+
+  /// Unlinks `w` if it is one of this task's waiters whose target is told
+  /// by `on_done`; returns whether it was.
+  bool remove_done_waiter(DoneWaiter* w, void (*on_done)(DoneTarget*, DoneWaiter*, TaskBase*) noexcept) noexcept {
+    for (DoneWaiter* n = waiters_; n != nullptr; n = n->next) {
+      if (n == w && n->target->on_done == on_done) {
+        n->unlink();
+        return true;
+      }
+    }
+    return false;
   }
 
   std::uint32_t id() const noexcept { return id_; }

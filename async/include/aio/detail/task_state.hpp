@@ -36,6 +36,15 @@ class TaskState final : public TaskBase {
     check_outcome();
     if constexpr (!std::is_void_v<T>) return std::move(*value_);
   }
+  /// As result_ref, by value: moved out only when the caller holds every
+  /// reference (`own` of them) or T cannot be copied; otherwise copied, as
+  /// asyncio's result() can be read any number of times.
+  T read_result(std::uint32_t own) {
+    if constexpr (std::is_copy_constructible_v<VoidToUnit<T>>) {
+      if (!sole_reader(own)) return result_ref();
+    }
+    return take_result();
+  }
   Outcome<T> take_outcome() {
     mark_retrieved();
     switch (status_) {
