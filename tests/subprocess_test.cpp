@@ -66,14 +66,19 @@ const aio::ProcessOptions kOutErr{.stdout_mode = aio::PIPE, .stderr_mode = aio::
 
 TEST_CASE("communicate returns the child's stdout and wait its exit code", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec("echo", {"hello", "world"}, {.stdout_mode = aio::PIPE});
+    std::vector<std::string> arg1{"hello", "world"};
+    aio::ProcessOptions arg2{.stdout_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_exec("echo", arg1, arg2);
     CHECK(p.pid() > 0);
     CHECK_FALSE(p.returncode().has_value());
     aio::CommunicateResult r = co_await p.communicate();
     CHECK(r.out == "hello world\n");
     CHECK(r.err.empty());
     CHECK(p.returncode() == 0);
-    CHECK(co_await p.wait() == 0);  // again: the known code
+    {
+      const auto got = co_await p.wait();  // again: the known code
+      CHECK(got == 0);
+    }
   };
   aio::run(main());
 }
@@ -91,14 +96,13 @@ TEST_CASE("create_subprocess_shell runs /bin/sh -c with stdout and stderr apart"
 
 TEST_CASE("STDOUT sends stderr into stdout; DEVNULL discards; INHERIT leaves no pipe", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    aio::Process a = co_await aio::create_subprocess_shell(
-        "echo one; echo two >&2", {.stdout_mode = aio::PIPE, .stderr_mode = aio::STDOUT});
+    aio::ProcessOptions arg3{.stdout_mode = aio::PIPE, .stderr_mode = aio::STDOUT};
+    aio::Process a = co_await aio::create_subprocess_shell("echo one; echo two >&2", arg3);
     CHECK(a.stderr_fd() == -1);
     aio::CommunicateResult r = co_await a.communicate();
     CHECK(r.out == "one\ntwo\n");
-    aio::Process b = co_await aio::create_subprocess_shell(
-        "echo hidden; read x; echo \"[$x]\" >&2",
-        {.stdin_mode = aio::DEVNULL, .stdout_mode = aio::DEVNULL, .stderr_mode = aio::PIPE});
+    aio::ProcessOptions arg4{.stdin_mode = aio::DEVNULL, .stdout_mode = aio::DEVNULL, .stderr_mode = aio::PIPE};
+    aio::Process b = co_await aio::create_subprocess_shell("echo hidden; read x; echo \"[$x]\" >&2", arg4);
     CHECK(b.stdout_fd() == -1);
     r = co_await b.communicate();
     CHECK(r.out.empty());
@@ -106,14 +110,19 @@ TEST_CASE("STDOUT sends stderr into stdout; DEVNULL discards; INHERIT leaves no 
     aio::Process c = co_await aio::create_subprocess_exec("true");
     CHECK(c.stdin_fd() == -1);
     CHECK(c.stdout_fd() == -1);
-    CHECK(co_await c.wait() == 0);
+    {
+      const auto got = co_await c.wait();
+      CHECK(got == 0);
+    }
   };
   aio::run(main());
 }
 
 TEST_CASE("STDOUT is refused for stdin and stdout with ValueError", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    CHECK_THROWS_AS(co_await aio::create_subprocess_exec("true", {}, {.stdout_mode = aio::STDOUT}), aio::ValueError);
+    std::vector<std::string> arg5;
+    aio::ProcessOptions arg6{.stdout_mode = aio::STDOUT};
+    CHECK_THROWS_AS(co_await aio::create_subprocess_exec("true", arg5, arg6), aio::ValueError);
   };
   aio::run(main());
 }
@@ -123,8 +132,8 @@ TEST_CASE("communicate moves megabytes both ways through cat without deadlock", 
   for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + i % 23);
   auto main = [&]() -> aio::Task<> {
     // Both pipes fill up (64 KiB each) long before the input is all written.
-    aio::Process p = co_await aio::create_subprocess_shell(
-        "cat; head -c 100000 /dev/zero >&2", {.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE});
+    aio::ProcessOptions arg7{.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_shell("cat; head -c 100000 /dev/zero >&2", arg7);
     aio::CommunicateResult r = co_await aio::wait_for(p.communicate(input), 60s);
     CHECK(r.out.size() == input.size());
     CHECK(r.out == input);
@@ -136,7 +145,9 @@ TEST_CASE("communicate moves megabytes both ways through cat without deadlock", 
 
 TEST_CASE("a child that does not read its stdin: communicate's EPIPE is not an error", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec("true", {}, {.stdin_mode = aio::PIPE});
+    std::vector<std::string> arg8;
+    aio::ProcessOptions arg9{.stdin_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_exec("true", arg8, arg9);
     aio::CommunicateResult r = co_await p.communicate(std::string(1 << 20, 'x'));
     CHECK(r.out.empty());
     CHECK(p.returncode() == 0);
@@ -149,11 +160,20 @@ TEST_CASE("cwd and env are the child's", "[subprocess]") {
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   const std::string dir = std::filesystem::canonical(tmpl).string();
   auto main = [&]() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec("/bin/pwd", {}, {.stdout_mode = aio::PIPE, .cwd = dir});
-    CHECK((co_await p.communicate()).out == dir + "\n");
-    aio::Process e = co_await aio::create_subprocess_exec(
-        "/usr/bin/env", {}, {.stdout_mode = aio::PIPE, .env = std::map<std::string, std::string>{{"AIO_X", "1 2"}}});
-    CHECK((co_await e.communicate()).out == "AIO_X=1 2\n");
+    std::vector<std::string> arg10;
+    aio::ProcessOptions arg11{.stdout_mode = aio::PIPE, .cwd = dir};
+    aio::Process p = co_await aio::create_subprocess_exec("/bin/pwd", arg10, arg11);
+    {
+      const aio::CommunicateResult got = co_await p.communicate();
+      CHECK(got.out == dir + "\n");
+    }
+    std::vector<std::string> arg12;
+    aio::ProcessOptions arg13{.stdout_mode = aio::PIPE, .env = std::map<std::string, std::string>{{"AIO_X", "1 2"}}};
+    aio::Process e = co_await aio::create_subprocess_exec("/usr/bin/env", arg12, arg13);
+    {
+      const aio::CommunicateResult got = co_await e.communicate();
+      CHECK(got.out == "AIO_X=1 2\n");
+    }
   };
   aio::run(main());
   std::filesystem::remove_all(dir);
@@ -177,8 +197,9 @@ TEST_CASE("a missing or non-executable program throws from create_subprocess_exe
   CHECK(spawn_errno(tmpl) == EACCES);  // a directory
   // The pipes of a failed spawn are closed too.
   auto with_pipes = [&]() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec(
-        "/nonexistent/program", {}, {.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE});
+    std::vector<std::string> arg14;
+    aio::ProcessOptions arg15{.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_exec("/nonexistent/program", arg14, arg15);
   };
   CHECK_THROWS_AS(aio::run(with_pipes()), std::system_error);
   CHECK(open_fd_count() == fds);
@@ -188,15 +209,27 @@ TEST_CASE("a missing or non-executable program throws from create_subprocess_exe
 
 TEST_CASE("kill and terminate: returncode is minus the signal; a signal after the reap is a no-op", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    aio::Process a = co_await aio::create_subprocess_exec("sleep", {"30"});
+    std::vector<std::string> arg16{"30"};
+    aio::Process a = co_await aio::create_subprocess_exec("sleep", arg16);
     a.kill();
-    CHECK(co_await a.wait() == -SIGKILL);
-    aio::Process b = co_await aio::create_subprocess_exec("sleep", {"30"});
+    {
+      const auto got = co_await a.wait();
+      CHECK(got == -SIGKILL);
+    }
+    std::vector<std::string> arg17{"30"};
+    aio::Process b = co_await aio::create_subprocess_exec("sleep", arg17);
     b.terminate();
-    CHECK(co_await b.wait() == -SIGTERM);
-    aio::Process c = co_await aio::create_subprocess_exec("sleep", {"30"});
+    {
+      const auto got = co_await b.wait();
+      CHECK(got == -SIGTERM);
+    }
+    std::vector<std::string> arg18{"30"};
+    aio::Process c = co_await aio::create_subprocess_exec("sleep", arg18);
     c.send_signal(SIGUSR1);
-    CHECK(co_await c.wait() == -SIGUSR1);
+    {
+      const auto got = co_await c.wait();
+      CHECK(got == -SIGUSR1);
+    }
     c.kill();  // reaped: nothing to signal
     c.send_signal(SIGTERM);
     CHECK(c.returncode() == -SIGUSR1);
@@ -206,7 +239,8 @@ TEST_CASE("kill and terminate: returncode is minus the signal; a signal after th
 
 TEST_CASE("a cancelled wait leaves the child running; a later wait gets its status", "[subprocess]") {
   auto main = []() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec("sleep", {"30"});
+    std::vector<std::string> arg19{"30"};
+    aio::Process p = co_await aio::create_subprocess_exec("sleep", arg19);
     CHECK_THROWS_AS(co_await aio::wait_for(p.wait(), 50ms), aio::TimeoutError);
     CHECK_FALSE(p.returncode().has_value());
     CHECK(::kill(p.pid(), 0) == 0);
@@ -214,7 +248,10 @@ TEST_CASE("a cancelled wait leaves the child running; a later wait gets its stat
     REQUIRE(::waitid(P_PID, static_cast<id_t>(p.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0);
     CHECK(info.si_pid == 0);  // not ended
     p.kill();
-    CHECK(co_await p.wait() == -SIGKILL);
+    {
+      const auto got = co_await p.wait();
+      CHECK(got == -SIGKILL);
+    }
   };
   aio::run(main());
 }
@@ -234,12 +271,17 @@ TEST_CASE("wait by a poll of the pidfd where IORING_OP_WAITID is not used", "[su
   aio::detail::set_waitid_enabled(false);
   auto main = []() -> aio::Task<> {
     aio::Process p = co_await aio::create_subprocess_shell("exit 5", kOutErr);
-    CHECK((co_await p.communicate()).out.empty());
+    const aio::CommunicateResult r = co_await p.communicate();
+    CHECK(r.out.empty());
     CHECK(p.returncode() == 5);
-    aio::Process q = co_await aio::create_subprocess_exec("sleep", {"30"});
+    std::vector<std::string> arg20{"30"};
+    aio::Process q = co_await aio::create_subprocess_exec("sleep", arg20);
     CHECK_THROWS_AS(co_await aio::wait_for(q.wait(), 30ms), aio::TimeoutError);
     q.kill();
-    CHECK(co_await q.wait() == -SIGKILL);
+    {
+      const auto got = co_await q.wait();
+      CHECK(got == -SIGKILL);
+    }
   };
   aio::run(main());
   aio::detail::set_waitid_enabled(true);
@@ -252,12 +294,14 @@ TEST_CASE("closing the loop with children running does not hang and leaves no zo
   {
     aio::EventLoop loop;
     auto waiter = [&]() -> aio::Task<> {
-      aio::Process p = co_await aio::create_subprocess_exec("sleep", {"30"}, kOutErr);
+      std::vector<std::string> arg21{"30"};
+      aio::Process p = co_await aio::create_subprocess_exec("sleep", arg21, kOutErr);
       in_frame = p.pid();
       co_await p.communicate();  // pending when the loop closes
     };
     auto main = [&]() -> aio::Task<> {
-      kept.emplace(co_await aio::create_subprocess_exec("sleep", {"30"}));
+      std::vector<std::string> arg22{"30"};
+      kept.emplace(co_await aio::create_subprocess_exec("sleep", arg22));
       aio::get_running_loop().create_task(waiter());
       co_await aio::sleep(50ms);
     };
@@ -277,8 +321,9 @@ TEST_CASE("1000 short children with pipes, 16 at a time: no fd leaked, no zombie
   const int fds = open_fd_count();
   int ok = 0;
   auto one = [&]() -> aio::Task<> {
-    aio::Process p = co_await aio::create_subprocess_exec(
-        "/bin/true", {}, {.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE});
+    std::vector<std::string> arg23;
+    aio::ProcessOptions arg24{.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_exec("/bin/true", arg23, arg24);
     co_await p.communicate();
     if (p.returncode() == 0) ++ok;
   };
