@@ -26,6 +26,15 @@ class CancelledError final {
   std::string message_;
 };
 
+/// Python's KeyboardInterrupt: aio::run ended because of Ctrl-C (SIGINT).
+///
+/// Like CancelledError not derived from `std::exception` (Python's is a
+/// `BaseException`): `catch (const std::exception&)` does not swallow it.
+class KeyboardInterrupt final {
+ public:
+  const char* what() const noexcept { return "KeyboardInterrupt"; }
+};
+
 /// asyncio's RuntimeError: a misuse of the loop (nested run, no running loop, closed loop).
 class RuntimeError : public std::runtime_error {
  public:

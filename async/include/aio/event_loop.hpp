@@ -2,6 +2,7 @@
 // aio::EventLoop: asyncio's event loop, on one io_uring ring.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -9,6 +10,7 @@
 
 #include "aio/callback_handle.hpp"
 #include "aio/detail/loop_core.hpp"
+#include "aio/detail/signals.hpp"
 #include "aio/detail/task_state.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/errors.hpp"
@@ -204,6 +206,30 @@ class EventLoop {
     core_.slow_step = std::chrono::nanoseconds(detail::to_ns_ceil(d));
   }
   std::chrono::nanoseconds slow_callback_duration() const noexcept { return core_.slow_step; }
+
+  /// Runs `f()` on this loop's thread, at its next iteration, each time the
+  /// signal `sig` arrives (loop.add_signal_handler); replaces this loop's
+  /// earlier handler for `sig`. Whatever thread the kernel delivers the
+  /// signal to (a to_thread worker, a thread of the program's), the
+  /// process-wide handler installed here records it and wakes this loop
+  /// through its ring. Rule: while a handler is registered, the program must
+  /// not change the signal's disposition itself (signal, sigaction) and must
+  /// not block the signal in every thread. Signals arriving together before
+  /// the loop looks are coalesced (as the kernel coalesces them). Interrupted
+  /// system calls restart (SA_RESTART). The disposition replaced is restored
+  /// by remove_signal_handler and when the loop closes.
+  /// Throws: ValueError for an invalid number, SIGKILL or SIGSTOP;
+  /// RuntimeError if the loop is closed or another loop handles `sig`;
+  /// std::system_error if eventfd or sigaction fails.
+  template <class F>
+  void add_signal_handler(int sig, F&& f) {
+    core_.check_thread();
+    detail::add_signal_handler(core_, sig, std::function<void()>(std::forward<F>(f)), false);
+  }
+  /// Removes the handler for `sig` and restores the disposition it replaced;
+  /// returns whether one was registered (loop.remove_signal_handler).
+  /// Throws: ValueError for an invalid number.
+  bool remove_signal_handler(int sig) { return detail::remove_signal_handler(core_, sig); }
 
   /// The io_uring setup flags in use, e.g. "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG|...".
   std::string ring_flags() const;

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "aio/detail/signals.hpp"
+#include "aio/errors.hpp"
 #include "aio/event_loop.hpp"
 #include "aio/task.hpp"
 #include "aio/task_handle.hpp"
@@ -23,8 +25,15 @@ void report_uncaught_cancel() noexcept;
 /// task was cancelled: aio::CancelledError('msg')...") before it aborts:
 /// aio::run installs a terminate handler for that, the first time it throws
 /// one, which hands every other case to the handler it replaced.
+/// Ctrl-C (asyncio.Runner's rule): on the main thread, when SIGINT has its
+/// default disposition, the first SIGINT cancels `main`; its cleanup runs
+/// (catch blocks, async_with's aexit, TaskGroups) and, if `main` ends
+/// cancelled, run throws aio::KeyboardInterrupt (not a std::exception).
+/// SIG_DFL is back from the first SIGINT on: a second one during the
+/// cleanup ends the program as SIGINT does.
 /// Throws: RuntimeError if a loop is already running on this thread;
-/// std::system_error if the ring cannot be set up (see EventLoop).
+/// std::system_error if the ring cannot be set up (see EventLoop);
+/// aio::KeyboardInterrupt after Ctrl-C (above).
 template <class T>
 T run(Task<T> main, LoopOptions options = {}) {
   if (detail::tls_running_loop != nullptr) {
@@ -32,6 +41,7 @@ T run(Task<T> main, LoopOptions options = {}) {
   }
   EventLoop loop(std::move(options));
   TaskHandle<T> handle = loop.create_task(std::move(main));
+  detail::SigintGuard sigint(loop.core(), *handle.state_ptr());
   try {
     loop.core().run_until_done(*handle.state_ptr());
   } catch (...) {
@@ -39,7 +49,8 @@ T run(Task<T> main, LoopOptions options = {}) {
     throw;
   }
   loop.core().cancel_remaining();
-  loop.close();
+  loop.close();  // also puts SIGINT's disposition back
+  sigint.rethrow_if_interrupted(*handle.state_ptr());
   if (handle.cancelled()) detail::report_uncaught_cancel();
   return handle.state_ptr()->read_result(1);
 }
