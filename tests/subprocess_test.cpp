@@ -341,3 +341,62 @@ TEST_CASE("1000 short children with pipes, 16 at a time: no fd leaked, no zombie
   CHECK(open_fd_count() == fds);
   CHECK_FALSE(has_zombie_child());
 }
+
+TEST_CASE("a child's pipes as streams: stdout line by line, stdin written then closed, stderr apart",
+          "[subprocess][net]") {
+  auto main = []() -> aio::Task<> {
+    aio::ProcessOptions pipes{.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE};
+    aio::Process p = co_await aio::create_subprocess_shell(
+        "echo ready; while read line; do echo \"got $line\"; done; echo bye >&2", pipes);
+    aio::StreamWriter* in = p.stdin_writer();
+    aio::StreamReader* out = p.stdout_reader();
+    aio::StreamReader* err = p.stderr_reader();
+    REQUIRE(in != nullptr);
+    REQUIRE(out != nullptr);
+    REQUIRE(err != nullptr);
+    CHECK(p.stdin_writer() == in);  // the same stream every time
+    CHECK(p.stdout_fd() == -1);     // the stream owns the descriptor now
+    const std::string first = co_await out->readline();
+    CHECK(first == "ready\n");
+    for (int i = 0; i < 3; ++i) {
+      in->write("line " + std::to_string(i) + "\n");
+      co_await in->drain();
+      const std::string echoed = co_await out->readline();
+      CHECK(echoed == "got line " + std::to_string(i) + "\n");
+    }
+    in->close();  // the child reads end of file and leaves its loop
+    co_await in->wait_closed();
+    const std::string rest = co_await out->read(-1);
+    CHECK(rest.empty());
+    CHECK(out->at_eof());
+    const std::string bye = co_await err->read(-1);
+    CHECK(bye == "bye\n");
+    const int status = co_await p.wait();
+    CHECK(status == 0);
+  };
+  aio::run(main());
+}
+
+TEST_CASE("communicate moves 4 MiB through the child both ways without deadlock, in order",
+          "[subprocess][net]") {
+  auto main = []() -> aio::Task<> {
+    std::string input(4 << 20, '\0');
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    aio::ProcessOptions pipes{.stdin_mode = aio::PIPE, .stdout_mode = aio::PIPE, .stderr_mode = aio::PIPE};
+    // cat echoes while it reads: a writer that first wrote everything would
+    // fill both pipes and deadlock.
+    aio::Process p = co_await aio::create_subprocess_exec("cat", {}, pipes);
+    // A reader made before communicate: what it buffers is still in the result.
+    REQUIRE(p.stdout_reader() != nullptr);
+    aio::CommunicateResult r = co_await p.communicate(input);
+    CHECK(r.out.size() == input.size());
+    CHECK(r.out == input);
+    CHECK(r.err.empty());
+    CHECK(p.returncode() == 0);
+    // A child that never reads its stdin: the write ends with EPIPE, not an error.
+    aio::Process q = co_await aio::create_subprocess_shell("exec 0<&-; echo done", pipes);
+    aio::CommunicateResult r2 = co_await q.communicate(input);
+    CHECK(r2.out == "done\n");
+  };
+  aio::run(main());
+}

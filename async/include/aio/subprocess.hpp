@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "aio/net/streams.hpp"
 #include "aio/task.hpp"
 
 namespace aio {
@@ -79,7 +80,9 @@ class Process {
   /// Writes `input` to the child's stdin (when a PIPE; then closes it) while
   /// it reads the stdout and stderr pipes to their end, concurrently, so
   /// that no full pipe deadlocks; then waits for the child
-  /// (proc.communicate). The pipes are closed afterwards. A child that
+  /// (proc.communicate). It goes through the same streams as stdin_writer()
+  /// and the readers: what a reader already buffered is part of the result.
+  /// The pipes are closed afterwards. A child that
   /// stops reading its stdin (EPIPE) is not an error.
   /// Throws: std::system_error from a read or write other than EPIPE.
   /// Cancel safety: cancelling it cancels the reads and the write; what was
@@ -94,14 +97,24 @@ class Process {
   /// send_signal(SIGKILL).
   void kill() { send_signal(9); }
 
-  /// The parent's ends of the pipes (-1 unless PIPE, or once closed); owned
-  /// by the Process. For aio::read / aio::write until the streams' accessors
-  /// (stdin_writer() ...) are wired.
+  /// The child's stdin as a StreamWriter (proc.stdin), null unless its
+  /// stdin_mode is PIPE. Made at the first call (on the loop's thread),
+  /// then the same object; the Process owns it. `write_eof()` or `close()`
+  /// gives the child end of file. A write after the child closed its stdin
+  /// fails with std::errc::broken_pipe (EPIPE; SIGPIPE is ignored, above).
+  StreamWriter* stdin_writer();
+  /// The child's stdout (proc.stdout) as a StreamReader, null unless PIPE;
+  /// made at the first call, owned by the Process. `read()` to EOF gives
+  /// everything the child wrote.
+  StreamReader* stdout_reader();
+  /// The child's stderr (proc.stderr), as stdout_reader().
+  StreamReader* stderr_reader();
+
+  /// The parent's end of a pipe as a descriptor (-1 unless PIPE, or once its
+  /// stream was made or the pipe closed); owned by the Process.
   int stdin_fd() const noexcept;
   int stdout_fd() const noexcept;
   int stderr_fd() const noexcept;
-  /// Closes the stdin pipe: the child reads end of file.
-  void close_stdin() noexcept;
 
  private:
   std::unique_ptr<detail::ProcessState> state_;

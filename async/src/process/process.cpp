@@ -20,6 +20,7 @@
 #include "aio/errors.hpp"
 #include "aio/fd.hpp"
 #include "aio/gather.hpp"
+#include "aio/net/connection.hpp"
 #include "aio/outcome.hpp"
 #include "aio/subprocess.hpp"
 #include "wait_op.hpp"
@@ -75,6 +76,10 @@ struct ProcessState final : LoopResource {
   /// Closes the pipes; kills and reaps a child still running; closes the pidfd.
   void release() noexcept {
     for (int& fd : fds) close_fd(fd);
+    // The streams close their own descriptors (at once when the loop closes).
+    in.reset();
+    out.reset();
+    err.reset();
     if (pidfd >= 0 && !try_reap()) {
       sys_pidfd_send_signal(pidfd, SIGKILL);
       try_reap(0);  // SIGKILL: the child ends at once
@@ -92,6 +97,9 @@ struct ProcessState final : LoopResource {
   pid_t pid = -1;
   int pidfd = -1;
   int fds[3] = {-1, -1, -1};  // the parent's ends: stdin, stdout, stderr
+  // The pipes as streams, made at the first accessor call (then fds[i] is -1).
+  std::optional<StreamWriter> in;
+  std::optional<StreamReader> out, err;
   std::optional<int> returncode;
 };
 
@@ -218,31 +226,20 @@ std::unique_ptr<ProcessState> spawn_child(LoopCore& loop, const std::string& pro
   return state;
 }
 
-Task<void> feed(int& fd, std::string input) {
-  std::span<const std::byte> rest = std::as_bytes(std::span<const char>(input.data(), input.size()));
+Task<void> feed(StreamWriter& w, std::string input) {
   try {
-    while (!rest.empty()) {
-      const std::size_t n = co_await write(fd, rest);
-      rest = rest.subspan(n);
-    }
+    w.write(input);
+    co_await w.drain();
+    w.close();
+    co_await w.wait_closed();
   } catch (const std::system_error& e) {
     // The child closed its stdin (or exited): what it did not read is dropped, as asyncio.
     if (e.code().value() != EPIPE && e.code().value() != ECONNRESET) throw;
+    w.abort();
   }
-  close_fd(fd);
 }
 
-Task<void> drain(int& fd, std::string& into) {
-  constexpr std::size_t kChunk = 64 * 1024;
-  for (;;) {
-    const std::size_t have = into.size();
-    into.resize(have + kChunk);
-    const std::size_t n = co_await read(fd, std::as_writable_bytes(std::span<char>(into.data() + have, kChunk)));
-    into.resize(have + n);
-    if (n == 0) break;
-  }
-  close_fd(fd);
-}
+Task<void> drain(StreamReader& r, std::string& into) { into = co_await r.read(-1); }
 
 }  // namespace
 }  // namespace detail
@@ -257,9 +254,28 @@ std::optional<int> Process::returncode() const noexcept { return state_ ? state_
 int Process::stdin_fd() const noexcept { return state_ ? state_->fds[0] : -1; }
 int Process::stdout_fd() const noexcept { return state_ ? state_->fds[1] : -1; }
 int Process::stderr_fd() const noexcept { return state_ ? state_->fds[2] : -1; }
-void Process::close_stdin() noexcept {
-  if (state_) detail::close_fd(state_->fds[0]);
+StreamWriter* Process::stdin_writer() {
+  if (!state_) return nullptr;
+  detail::ProcessState& s = *state_;
+  if (!s.in && s.fds[0] >= 0) {
+    s.in.emplace(detail::pipe_writer(s.fds[0]));
+    s.fds[0] = -1;
+  }
+  return s.in ? &*s.in : nullptr;
 }
+
+namespace {
+StreamReader* reader_of(std::optional<StreamReader>& r, int& fd) {
+  if (!r && fd >= 0) {
+    r.emplace(detail::pipe_reader(fd));
+    fd = -1;
+  }
+  return r ? &*r : nullptr;
+}
+}  // namespace
+
+StreamReader* Process::stdout_reader() { return state_ ? reader_of(state_->out, state_->fds[1]) : nullptr; }
+StreamReader* Process::stderr_reader() { return state_ ? reader_of(state_->err, state_->fds[2]) : nullptr; }
 
 Task<int> Process::wait() {
   detail::ProcessState& s = *state_;
@@ -280,9 +296,9 @@ Task<CommunicateResult> Process::communicate(std::string input) {
   detail::ProcessState& s = *state_;
   CommunicateResult result;
   std::vector<Task<void>> parts;
-  if (s.fds[0] >= 0) parts.push_back(detail::feed(s.fds[0], std::move(input)));
-  if (s.fds[1] >= 0) parts.push_back(detail::drain(s.fds[1], result.out));
-  if (s.fds[2] >= 0) parts.push_back(detail::drain(s.fds[2], result.err));
+  if (StreamWriter* w = stdin_writer()) parts.push_back(detail::feed(*w, std::move(input)));
+  if (StreamReader* r = stdout_reader()) parts.push_back(detail::drain(*r, result.out));
+  if (StreamReader* r = stderr_reader()) parts.push_back(detail::drain(*r, result.err));
   if (!parts.empty()) {
     // Settled: every part has ended (and stopped using `result`) before this frame goes on.
     auto outcomes = co_await gather_settled(std::move(parts));
