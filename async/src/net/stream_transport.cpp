@@ -55,7 +55,9 @@ void StreamTransport::drop_handle() noexcept {
 }
 
 void StreamTransport::maybe_free() noexcept {
-  if (handles_ != 0 || presubmit_queued || recv_op_.armed() || send_op_.armed()) return;
+  // A parked read (its awaiter in a frame not yet destroyed, as at loop
+  // close) still names this transport: it goes when that awaiter forgets it.
+  if (handles_ != 0 || presubmit_queued || recv_op_.armed() || send_op_.armed() || reader_ != nullptr) return;
   if (state_ == State::closed || loop_ == nullptr) delete this;
 }
 
@@ -195,7 +197,9 @@ void StreamTransport::wait_read(StreamRead* r) {
 }
 
 void StreamTransport::forget_reader(StreamRead* r) noexcept {
-  if (reader_ == r) reader_ = nullptr;
+  if (reader_ != r) return;
+  reader_ = nullptr;
+  maybe_free();
 }
 
 void StreamTransport::consumed() noexcept {

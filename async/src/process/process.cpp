@@ -76,10 +76,9 @@ struct ProcessState final : LoopResource {
   /// Closes the pipes; kills and reaps a child still running; closes the pidfd.
   void release() noexcept {
     for (int& fd : fds) close_fd(fd);
-    // The streams close their own descriptors (at once when the loop closes).
-    in.reset();
-    out.reset();
-    err.reset();
+    // The streams are not dropped here: a frame may still be suspended in a
+    // read of one. They close their descriptors themselves when the loop
+    // closes, and go with the ProcessState.
     if (pidfd >= 0 && !try_reap()) {
       sys_pidfd_send_signal(pidfd, SIGKILL);
       try_reap(0);  // SIGKILL: the child ends at once
