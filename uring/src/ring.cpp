@@ -354,25 +354,28 @@ unsigned missing_features(io_uring* ring) {
   static std::once_flag once;
   static unsigned missing = 0;
   std::call_once(once, [ring] {
-    io_uring_sqe* sqe = io_uring_get_sqe(ring);
-    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-    io_uring_sqe_set_data64(sqe, testing::kFeatureCancelAny);
-    static __kernel_timespec ts{};
-    sqe = io_uring_get_sqe(ring);
-    io_uring_prep_timeout_update(sqe, &ts, 0x5eed, IORING_TIMEOUT_ABS);
-    io_uring_sqe_set_data64(sqe, testing::kFeatureTimeoutUpdate);
-    unsigned seen = 0;
-    if (io_uring_submit_and_wait(ring, 2) < 0) {
-      missing = testing::kFeatureCancelAny | testing::kFeatureTimeoutUpdate;
-      return;
-    }
-    while (seen < 2) {
+    // One probe at a time: a ring made with entries = 1 has one SQE slot.
+    const auto probe = [ring](unsigned bit, auto&& prep) {
+      io_uring_sqe* sqe = io_uring_get_sqe(ring);
+      if (sqe == nullptr) {
+        missing |= bit;
+        return;
+      }
+      prep(sqe);
+      io_uring_sqe_set_data64(sqe, bit);
       io_uring_cqe* cqe = nullptr;
-      if (io_uring_wait_cqe(ring, &cqe) != 0) break;
-      if (cqe->res == -EINVAL) missing |= static_cast<unsigned>(cqe->user_data);
+      if (io_uring_submit_and_wait(ring, 1) < 0 || io_uring_wait_cqe(ring, &cqe) != 0) {
+        missing |= bit;
+        return;
+      }
+      if (cqe->res == -EINVAL) missing |= bit;
       io_uring_cqe_seen(ring, cqe);
-      ++seen;
-    }
+    };
+    probe(testing::kFeatureCancelAny,
+          [](io_uring_sqe* sqe) { io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY); });
+    static __kernel_timespec ts{};
+    probe(testing::kFeatureTimeoutUpdate,
+          [](io_uring_sqe* sqe) { io_uring_prep_timeout_update(sqe, &ts, 0x5eed, IORING_TIMEOUT_ABS); });
   });
   return missing | g_simulated_missing.load(std::memory_order_relaxed);
 }
