@@ -320,24 +320,7 @@ class Background {
  public:
   explicit Background(std::vector<std::string> argv) {
     argv.insert(argv.begin(), AIO_DEMO_PATH);
-    int out[2], err[2];
-    if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    posix_spawn_file_actions_addclose(&fa, err[0]);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    fds_[0] = out[0];
-    fds_[1] = err[0];
-    if (rc != 0) throw std::runtime_error("posix_spawn aio-demo");
+    pid_ = test::spawn_captured(argv, fds_[0], fds_[1]);
   }
   ~Background() {
     if (pid_ > 0) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "aio/aio.hpp"
+#include "process_util.hpp"
 #include "aio/uring/ring.hpp"
 #include "test_util.hpp"
 
@@ -49,37 +50,7 @@ std::set<int> ring_fds() {
   return out;
 }
 
-/// Runs `body` in a forked child and returns what it returned (an escaped
-/// exception as "exception: what"). The child ends with _exit: what the body
-/// leaks on purpose stays out of the parent's leak check.
-std::string in_child(const std::function<std::string()>& body) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::string msg;
-    try {
-      msg = body();
-    } catch (const std::exception& e) {
-      msg = std::string("exception: ") + e.what();
-    } catch (...) {
-      msg = "another exception";
-    }
-    (void)!write(fds[1], msg.data(), msg.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status)) return "child killed by signal " + std::to_string(WTERMSIG(status));
-  return out;
-}
+using test::in_child;
 
 aio::LoopOptions fresh() {
   aio::LoopOptions o;

@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,7 +41,10 @@ struct ProcessResult {
   }
 };
 
-inline ProcessResult run_process(const std::vector<std::string>& argv) {
+/// Starts `argv` (argv[0] a path) with its stdout and stderr on pipes;
+/// returns the child's pid and the parent's reading ends in `out_fd`/`err_fd`.
+/// Throws: std::runtime_error if the pipes or the spawn fail.
+inline pid_t spawn_captured(const std::vector<std::string>& argv, int& out_fd, int& err_fd) {
   int out[2], err[2];
   if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
   posix_spawn_file_actions_t fa;
@@ -50,15 +56,27 @@ inline ProcessResult run_process(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid;
+  pid_t pid = -1;
   const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
   close(err[1]);
-  if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    throw std::runtime_error("posix_spawn " + argv[0]);
+  }
+  out_fd = out[0];
+  err_fd = err[0];
+  return pid;
+}
+
+inline ProcessResult run_process(const std::vector<std::string>& argv) {
+  const auto start = std::chrono::steady_clock::now();
+  int out = -1, err = -1;
+  const pid_t pid = spawn_captured(argv, out, err);
   ProcessResult r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
   std::string* sinks[2] = {&r.out, &r.err};
   int open_fds = 2;
   while (open_fds > 0) {
@@ -81,6 +99,40 @@ inline ProcessResult run_process(const std::vector<std::string>& argv) {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+/// Runs `body` in a forked child (process-wide caches, simulated refusals
+/// and deliberate leaks stay there) and returns what it returned (an escaped
+/// exception as "exception: what"); "skip" if the child exited with 77,
+/// "child killed by signal N" if it did not exit.
+inline std::string in_child(const std::function<std::string()>& body) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    std::string msg;
+    try {
+      msg = body();
+    } catch (const std::exception& e) {
+      msg = std::string("exception: ") + e.what();
+    } catch (...) {
+      msg = "another exception";
+    }
+    (void)!write(fds[1], msg.data(), msg.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status)) return "child killed by signal " + std::to_string(WTERMSIG(status));
+  if (WEXITSTATUS(status) == 77) return "skip";
+  return out;
 }
 
 }  // namespace test

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "aio/aio.hpp"
+#include "process_util.hpp"
 #include "aio/uring/ring.hpp"
 #include "test_util.hpp"
 
@@ -47,37 +48,7 @@ void forbid_io_uring_setup(int err) {
   }
 }
 
-/// Runs `body` in a forked child (so that process-wide setup caches and the
-/// simulated refusals stay there) and returns what it returned; "skip" if the
-/// child exited with 77 (seccomp filters not available).
-std::string in_child(const std::function<std::string()>& body) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::string msg;
-    try {
-      msg = body();
-    } catch (const std::exception& e) {
-      msg = std::string("exception: ") + e.what();
-    } catch (...) {
-      msg = "another exception";
-    }
-    (void)!write(fds[1], msg.data(), msg.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) return "skip";
-  return out;
-}
+using test::in_child;
 
 /// Creates an EventLoop in a child whose io_uring_setup fails with `err`;
 /// returns "<errno>:<what()>" of the exception the child caught.
