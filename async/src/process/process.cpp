@@ -277,6 +277,7 @@ StreamReader* Process::stdout_reader() { return state_ ? reader_of(state_->out, 
 StreamReader* Process::stderr_reader() { return state_ ? reader_of(state_->err, state_->fds[2]) : nullptr; }
 
 Task<int> Process::wait() {
+  if (!state_) throw RuntimeError("aio::Process: empty (moved from)");
   detail::ProcessState& s = *state_;
   if (s.returncode) co_return *s.returncode;
   if (s.loop == nullptr) throw RuntimeError("aio::Process::wait: the process's event loop is closed");
@@ -292,7 +293,6 @@ Task<int> Process::wait() {
 }
 
 Task<CommunicateResult> Process::communicate(std::string input) {
-  detail::ProcessState& s = *state_;
   CommunicateResult result;
   std::vector<Task<void>> parts;
   if (StreamWriter* w = stdin_writer()) parts.push_back(detail::feed(*w, std::move(input)));
