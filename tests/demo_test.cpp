@@ -677,4 +677,15 @@ TEST_CASE("aio-demo echo-server: a second signal during the grace period ends it
   CHECK(seconds_since(sent) < 20);
   close(client);
 }
+
+TEST_CASE("aio-demo: Ctrl-C in a scenario without a handler of its own ends it as SIGINT does, not by abort",
+          "[demo][net][signals]") {
+  const HeldPort silent(true);  // listening, never accepting: the client waits for its echo forever
+  Background client({"echo-client", "--port", std::to_string(silent.port)});
+  REQUIRE(client.read_line(10s) == "Send: 'Hello World!'");  // flushed at once; it now awaits the echo
+  client.signal(SIGINT);  // aio::run cancels main and throws KeyboardInterrupt; main() re-raises SIGINT
+  const auto r = client.wait(20s);
+  CHECK(r.exit_code == 128 + SIGINT);  // an uncaught exception would abort: 128 + SIGABRT
+  CHECK(r.err.empty());
+}
 #endif
