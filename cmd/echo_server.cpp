@@ -78,8 +78,10 @@ struct Tracked {
   Tracked& operator=(const Tracked&) = delete;
 };
 
-aio::Task<> handle_echo(aio::StreamReader reader, aio::StreamWriter writer, ServerState* state) {
-  const Tracked tracked(state);
+// `state` shared: a handler still running when serve() returns (cancelled,
+// ending only as the loop closes) must not touch freed memory.
+aio::Task<> handle_echo(aio::StreamReader reader, aio::StreamWriter writer, std::shared_ptr<ServerState> state) {
+  const Tracked tracked(state.get());
   try {
     const std::string data = co_await reader.read(100);
     const std::string addr = echo::py_addr(writer.get_extra_info("peername"), true);
@@ -110,10 +112,10 @@ std::string seconds_text(double s) {
 }
 
 aio::Task<int> serve(ServerConfig cfg) {
-  auto state = std::make_unique<ServerState>();
+  auto state = std::make_shared<ServerState>();
   state->left = cfg.count;
   ServerState* st = state.get();
-  auto cb = [st](aio::StreamReader r, aio::StreamWriter w) { return handle_echo(std::move(r), std::move(w), st); };
+  auto cb = [state](aio::StreamReader r, aio::StreamWriter w) { return handle_echo(std::move(r), std::move(w), state); };
   std::optional<aio::Server> server;
   try {
     if (cfg.unix_path.empty()) {
