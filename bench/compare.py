@@ -25,6 +25,11 @@ interleaved run by run; the ratios are taken within each run and their median
 printed, with issue 9's goals checked on them. `--seconds` sets the length of
 the timed workloads (AIO_BENCH_SECONDS for every program; BENCH.md: 5).
 
+`--suite sys` runs file_read/10000 (aio_bench_sys, next to its plain pread(2)
+loop, file_read_pread/10000, and Python's os.pread on the default executor)
+and subprocess_spawn/1000 (aio, asyncio, uvloop), interleaved, with issue 13's
+goals checked on the same-pass ratios.
+
 sleep_fanout is reported twice: "first run of the process", which also pays
 the first touch of the memory it needs (page faults), and "warm", the runs
 after it in the same process (aio: Google Benchmark's further iterations;
@@ -349,6 +354,96 @@ def net_main(args, loops):
                         for k, v in run.items()} for run in runs], f, indent=1)
 
 
+# -- the files and subprocesses suite (--suite sys)
+
+# (label, unit, aio benchmark, counter, pread reference (aio_bench_sys row) or
+# None, python (workload, n, figure)); every figure is a rate: higher is better.
+SYS_ROWS = [
+    ("file_read/10000 (4 KiB, 64 in flight; Python: os.pread on the executor)", "reads/s", "file_read/10000",
+     "reads_per_s", "file_read_pread/10000", ("file_read", 10_000, "reads_per_s")),
+    ("subprocess_spawn/1000 (/bin/true, 16 at a time)", "spawns/s", "subprocess_spawn/1000", "spawns_per_s", None,
+     ("subprocess_spawn", 1_000, "spawns_per_s")),
+]
+SYS_AIO = ["file_read/10000", "file_read_pread/10000", "subprocess_spawn/1000"]
+# Issue 13's goals as same-pass ratios: (text, aio benchmark, peer column, bound).
+SYS_GOALS = [
+    ("file_read ≥ 3 × a plain pread loop", "file_read/10000", "pread", 3.0),
+    ("subprocess_spawn ≥ 3 × asyncio", "subprocess_spawn/1000", "asyncio", 3.0),
+    ("subprocess_spawn ≥ uvloop", "subprocess_spawn/1000", "uvloop", 1.0),
+]
+
+
+def sys_aio_run(build, run_index):
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in SYS_AIO:
+            log(f"[run {run_index}] aio: {name}")
+            out = os.path.join(tmp, "out.json")
+            subprocess.run([os.path.join(build, "bench", "aio_bench_sys"),
+                            f"--benchmark_filter=^{re.escape(name)}(/|$)", f"--benchmark_out={out}",
+                            "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL, timeout=600)
+            with open(out) as f:
+                for b in json.load(f)["benchmarks"]:
+                    results[clean_name(b["name"])] = b
+    return results
+
+
+def sys_main(args, loops):
+    start = time.time()
+    load_before = os.getloadavg()
+    runs = []
+    for i in range(args.runs):
+        run = {"aio": sys_aio_run(args.build, i + 1)}
+        for loop in loops:
+            run[loop] = {(w, n): py_run(args.python, loop, w, n, i + 1) for _, _, _, _, _, (w, n, _) in SYS_ROWS}
+        runs.append(run)
+    load_after = os.getloadavg()
+
+    def figure(run, column, row):
+        _, _, name, counter, pread, (w, n, fig) = row
+        if column == "aio":
+            return run["aio"].get(name, {}).get(counter)
+        if column == "pread":
+            return run["aio"].get(pread, {}).get(counter) if pread else None
+        return run[column].get((w, n), {}).get(fig) if column in run else None
+
+    def ratios(row, column):
+        values = []
+        for run in runs:
+            ours, theirs = figure(run, "aio", row), figure(run, column, row)
+            values.append(ours / theirs if ours is not None and theirs else None)
+        return values
+
+    columns = ["pread", "asyncio", "uvloop"]
+    lines = [f"Machine: {machine()}; load average {load_before[0]:.2f} at the start, "
+             f"{load_after[0]:.2f} at the end; {time.time() - start:.0f} s in all; {args.runs} interleaved runs.",
+             "Figures: medians of the runs. Ratios: aio ÷ peer within each run, median of those "
+             "(rates: above 1 aio is faster).", "",
+             "| workload | unit | aio | pread loop | asyncio | uvloop | aio÷pread | aio÷asyncio | aio÷uvloop |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in SYS_ROWS:
+        cells = [fmt(median([figure(r, c, row) for r in runs])) for c in ["aio"] + columns]
+        rs = []
+        for c in columns:
+            v = median(ratios(row, c))
+            rs.append("–" if v is None else f"{v:.2f}")
+        lines.append(f"| {row[0]} | {row[1]} | " + " | ".join(cells) + " | " + " | ".join(rs) + " |")
+    lines += ["", "Issue 13's goals, on the same-pass ratios:", "",
+              "| goal | aio ÷ peer (median of runs) | per run | met |", "|---|---:|---|---|"]
+    by_name = {r[2]: r for r in SYS_ROWS}
+    for text, name, column, bound in SYS_GOALS:
+        per_run = ratios(by_name[name], column)
+        v = median(per_run)
+        met = "–" if v is None else ("yes" if v >= bound else "no")
+        lines.append(f"| {text} | {'–' if v is None else f'{v:.2f}'} | "
+                     + ", ".join("–" if x is None else f"{x:.2f}" for x in per_run) + f" | {met} |")
+    print("\n".join(lines))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{k: ({"/".join(map(str, kk)): vv for kk, vv in v.items()} if k != "aio" else v)
+                        for k, v in run.items()} for run in runs], f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="aio's CMake build directory")
@@ -360,8 +455,9 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the Python to run asyncio and uvloop with")
     ap.add_argument("--no-python", action="store_true", help="aio only")
     ap.add_argument("--json", help="also write every measurement to this file")
-    ap.add_argument("--suite", choices=["core", "net"], default="core",
-                    help="core: the loop, task and timer workloads (default); net: the networking workloads")
+    ap.add_argument("--suite", choices=["core", "net", "sys"], default="core",
+                    help="core: the loop, task and timer workloads (default); net: the networking workloads; "
+                         "sys: file_read and subprocess_spawn")
     ap.add_argument("--seconds", type=float, default=5.0,
                     help="net: seconds of each timed workload (BENCH.md: 5)")
     ap.add_argument("--tokio", default="/tmp/peer-tokio/release/tokio_bench",
@@ -378,6 +474,9 @@ def main():
             log(f"uvloop is not importable by {args.python}: its column stays empty")
     if args.suite == "net":
         net_main(args, loops)
+        return
+    if args.suite == "sys":
+        sys_main(args, loops)
         return
 
     start = time.time()

@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "aio/errors.hpp"
 #include "scenarios.hpp"
 
 namespace demo {
@@ -64,6 +66,13 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   try {
     return run();
+  } catch (const aio::KeyboardInterrupt&) {
+    // Ctrl-C ended aio::run: end as SIGINT does (status 130 in a shell), as
+    // Python does after a KeyboardInterrupt it did not catch.
+    std::fflush(stdout);
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    return 130;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "aio-demo: error: %s\n", e.what());

@@ -309,6 +309,8 @@ TEST_CASE("without io_uring, aio-demo prints one clear line and exits 1; the tes
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 
@@ -332,6 +334,9 @@ class Background {
   }
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) { REQUIRE(kill(pid_, sig) == 0); }
 
   /// The next line of stdout, or "" if none came within `timeout` (or at EOF).
   std::string read_line(std::chrono::milliseconds timeout) {
@@ -411,6 +416,68 @@ struct HeldPort {
   }
   ~HeldPort() { close(fd); }
 };
+
+/// Sockets the process `pid` holds (its /proc/PID/fd entries naming one).
+int socket_fds(pid_t pid) {
+  int n = 0;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code lec;
+    if (std::filesystem::read_symlink(e.path(), lec).string().rfind("socket:", 0) == 0) ++n;
+  }
+  return n;
+}
+
+/// Whether the server `pid` accepted a connection (holds a second socket
+/// next to its listener) within `timeout`. Nothing it prints tells (the
+/// handler is silent until the client writes), so its descriptor table is
+/// looked at, every 2 ms, bounded.
+bool accepted_within(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (socket_fds(pid) < 2) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    usleep(2000);
+  }
+  return true;
+}
+
+/// A blocking loopback TCP connection to `port`: the descriptor, or -errno.
+int connect_to(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    const int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+/// What `fd` receives until EOF, a reset (then "<reset>" is appended) or
+/// `timeout` (then "<timeout>").
+std::string receive_all(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string got;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return got + "<timeout>";
+    char buf[256];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return got;
+    if (n < 0) return got + (errno == ECONNRESET ? "<reset>" : "<error>");
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 /// The port in "Serving on ('127.0.0.1', PORT)".
 int serving_port(const std::string& line) {
@@ -510,11 +577,115 @@ TEST_CASE("aio-demo echo-server without --count serves one connection after anot
     CHECK(server.read_line(5s) == "Close the connection");
   }
   for (const auto& [name, options] : std::vector<std::pair<std::string, Lines>>{
-           {"echo-server", {"--host", "--port", "--unix", "--count"}},
+           {"echo-server", {"--host", "--port", "--unix", "--count", "--grace", "SIGTERM"}},
            {"echo-client", {"--host", "--port", "--unix", "--message"}}}) {
     const auto help = demo({name, "--help"});
     CHECK(help.exit_code == 0);
     for (const auto& option : options) CHECK_THAT(help.out, Catch::Contains(option));
   }
+}
+
+// -- echo-server's graceful shutdown: a real child, real kill(2).
+
+TEST_CASE("aio-demo echo-server, idle, exits 0 promptly on SIGTERM and on SIGINT", "[demo][net][signals]") {
+  for (const int sig : {SIGTERM, SIGINT}) {
+    const std::string name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    INFO(name);
+    Background server({"echo-server", "--port", "0", "--grace", "60"});
+    const std::string first = server.read_line(10s);
+    REQUIRE(serving_port(first) > 0);
+    const auto sent = std::chrono::steady_clock::now();
+    server.signal(sig);
+    const auto r = server.wait(20s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(seconds_since(sent) < 20);  // nobody to wait for: not the 60 s grace
+    CHECK(r.lines() == Lines{first, "Shutting down on " + name + ": waiting up to 60 s for 0 connections"});
+    CHECK(r.err.empty());
+  }
+}
+
+TEST_CASE("aio-demo echo-server after SIGTERM: a connected client still gets its echo, new ones are refused",
+          "[demo][net][signals]") {
+  Background server({"echo-server", "--port", "0", "--grace", "60"});
+  const std::string first = server.read_line(10s);
+  const int port = serving_port(first);
+  REQUIRE(port > 0);
+  const int client = connect_to(port);
+  REQUIRE(client >= 0);
+  REQUIRE(accepted_within(server.pid(), 10s));
+  const auto sent = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  CHECK(server.read_line(10s) == "Shutting down on SIGTERM: waiting up to 60 s for 1 connection");
+  CHECK(connect_to(port) == -ECONNREFUSED);  // the listener is shut before that line is printed
+  const std::string message = "still served";
+  REQUIRE(send(client, message.data(), message.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(message.size()));
+  CHECK(receive_all(client, 10s) == message);  // the echo, then the server's close
+  close(client);
+  const auto r = server.wait(20s);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(seconds_since(sent) < 20);  // the connection ended: not the 60 s grace
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 5);
+  CHECK_THAT(lines[2], Catch::StartsWith("Received 'still served' from ('127.0.0.1', "));
+  CHECK(lines[3] == "Send: 'still served'");
+  CHECK(lines[4] == "Close the connection");
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("aio-demo echo-server after SIGTERM closes a connection still open after --grace, then exits 0",
+          "[demo][net][signals]") {
+  Background server({"echo-server", "--port", "0", "--grace", "0.5"});
+  const int port = serving_port(server.read_line(10s));
+  REQUIRE(port > 0);
+  const int client = connect_to(port);  // connects and never writes
+  REQUIRE(client >= 0);
+  REQUIRE(accepted_within(server.pid(), 10s));
+  const auto sent = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  CHECK(server.read_line(10s) == "Shutting down on SIGTERM: waiting up to 0.5 s for 1 connection");
+  const auto r = server.wait(20s);
+  const double took = seconds_since(sent);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(took >= 0.5);  // the grace period was given
+  CHECK(took < 20);
+  const Lines lines = r.lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[2] == "Grace period over: closing 1 connection");
+  CHECK(r.err.empty());
+  const std::string rest = receive_all(client, 10s);  // closed by the server: EOF or a reset, nothing echoed
+  CHECK((rest.empty() || rest == "<reset>"));
+  close(client);
+}
+
+TEST_CASE("aio-demo echo-server: a second signal during the grace period ends it at once, as the signal does",
+          "[demo][net][signals]") {
+  Background server({"echo-server", "--port", "0", "--grace", "60"});
+  const int port = serving_port(server.read_line(10s));
+  REQUIRE(port > 0);
+  const int client = connect_to(port);
+  REQUIRE(client >= 0);
+  REQUIRE(accepted_within(server.pid(), 10s));
+  server.signal(SIGTERM);
+  REQUIRE(server.read_line(10s) == "Shutting down on SIGTERM: waiting up to 60 s for 1 connection");
+  const auto sent = std::chrono::steady_clock::now();
+  server.signal(SIGINT);
+  const auto r = server.wait(20s);
+  CHECK(r.exit_code == 128 + SIGINT);  // killed by SIGINT: the default action, restored at the first signal
+  CHECK(seconds_since(sent) < 20);
+  close(client);
+}
+
+TEST_CASE("aio-demo: Ctrl-C in a scenario without a handler of its own ends it as SIGINT does, not by abort",
+          "[demo][net][signals]") {
+  const HeldPort silent(true);  // listening, never accepting: the client waits for its echo forever
+  Background client({"echo-client", "--port", std::to_string(silent.port)});
+  REQUIRE(client.read_line(10s) == "Send: 'Hello World!'");  // flushed at once; it now awaits the echo
+  client.signal(SIGINT);  // aio::run cancels main and throws KeyboardInterrupt; main() re-raises SIGINT
+  const auto r = client.wait(20s);
+  CHECK(r.exit_code == 128 + SIGINT);  // an uncaught exception would abort: 128 + SIGABRT
+  CHECK(r.err.empty());
 }
 #endif

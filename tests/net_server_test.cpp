@@ -1,7 +1,10 @@
 // Servers: a connection per task, wait_closed waiting for every connection,
 // closing with clients connected, the loop closing with connections open,
 // the descriptor table exhausted, accept's fallback path, and scale.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +91,38 @@ TEST_CASE("wait_closed returns only once the server is closed and every connecti
     w.close();
     co_await waiter;
     CHECK(server.connections() == 0);
+  }());
+}
+
+TEST_CASE("once Server::close() returns, a new connection is refused; open ones are still served", "[net]") {
+  aio::run([]() -> aio::Task<> {
+    aio::Server server = co_await aio::start_server(test::echo_lines, "127.0.0.1", 0);
+    const int port = server.port();
+    auto [r, w] = co_await aio::open_connection("127.0.0.1", port);
+    w.write("before\n");
+    std::string back = co_await r.readline();
+    CHECK(back == "before\n");
+    server.close();
+    // A blocking connect before the loop runs again: the listening socket
+    // must already be shut, not waiting for its accept's cancellation.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    const int err = errno;
+    ::close(fd);
+    CHECK(rc == -1);
+    CHECK(err == ECONNREFUSED);
+    w.write("after\n");
+    back = co_await r.readline();
+    CHECK(back == "after\n");
+    w.close();
+    co_await aio::wait_for(server.wait_closed(), 5s);
+    // The shutdown's EINVAL on the accept is not taken for an old kernel.
+    CHECK(aio::detail::net_feature(aio::detail::kMultishotAccept));
   }());
 }
 

@@ -221,6 +221,38 @@ TEST_CASE("aio::run: a main that swallows the SIGINT cancellation returns its re
   CHECK(disposition(SIGINT) == SIG_DFL);
 }
 
+TEST_CASE("aio::run: a SIGINT handler the main task adds replaces the Ctrl-C rule; removing it restores SIG_DFL",
+          "[signals]") {
+  DefaultSigint dfl;
+  int handled = 0;
+  bool cancelled = false;
+  auto main = [&]() -> aio::Task<int> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    aio::Event got;
+    loop.add_signal_handler(SIGINT, [&] {
+      ++handled;
+      got.set();
+    });
+    try {
+      loop.call_soon([] { ::raise(SIGINT); });
+      co_await aio::wait_for(got.wait(), 10s);
+      got.clear();
+      loop.call_soon([] { ::raise(SIGINT); });  // not a "second Ctrl-C": the handler runs again
+      co_await aio::wait_for(got.wait(), 10s);
+      co_await aio::sleep(10ms);  // had the rule cancelled main, this would throw
+    } catch (const aio::CancelledError&) {
+      cancelled = true;
+    }
+    CHECK(loop.remove_signal_handler(SIGINT));
+    CHECK(disposition(SIGINT) == SIG_DFL);  // what aio::run found, not the rule
+    co_return 5;
+  };
+  CHECK(aio::run(main()) == 5);  // no KeyboardInterrupt
+  CHECK(handled == 2);
+  CHECK_FALSE(cancelled);
+  CHECK(disposition(SIGINT) == SIG_DFL);
+}
+
 TEST_CASE("aio::run leaves a SIGINT handler of the program's alone", "[signals]") {
   struct sigaction mine {};
   mine.sa_handler = &noop_handler;

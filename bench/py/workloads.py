@@ -7,6 +7,10 @@ with the figures BENCH.md names, in the same units as aio_bench's counters.
 
     python3 workloads.py --loop asyncio|uvloop --workload NAME [--n N]
 
+file_read reads with os.pread on the default executor (asyncio has no file
+I/O of its own); subprocess_spawn is create_subprocess_exec("/bin/true") +
+wait(), 16 at a time.
+
 The networking workloads (tcp_echo, tcp_echo/sock, tcp_echo_1conn,
 tcp_connect_close, tcp_stream, udp_echo) last AIO_BENCH_SECONDS each (default
 5), as aio_bench_net's; their --n is the client or connection count.
@@ -695,6 +699,82 @@ def barrier_bench(loop, n):
     return {"ns_per_pass": ns / (n * BARRIER_ROUNDS)}
 
 
+# -- file_read / subprocess_spawn
+
+FILE_BYTES = 64 << 20
+BLOCK = 4096
+IN_FLIGHT = 64
+SPAWNS_AT_ONCE = 16
+
+
+def _cached_file():
+    """A 64 MiB file under $TMPDIR, written and read through once (so every
+    read hits the page cache); unlinked at once, the descriptor keeps it."""
+    import tempfile
+    fd, path = tempfile.mkstemp(prefix="aio-bench-file_read-")
+    os.unlink(path)
+    rng = random.Random(1)
+    chunk = 1 << 20
+    for off in range(0, FILE_BYTES, chunk):
+        os.pwrite(fd, rng.randbytes(chunk), off)
+    for off in range(0, FILE_BYTES, chunk):
+        check(len(os.pread(fd, chunk, off)) == chunk, "file_read: reading the file")
+    return fd
+
+
+_FILE_FD = None
+
+
+def file_read(loop, n):
+    """asyncio has no file I/O of its own: os.pread on the default executor's
+    threads (what aiofiles does), 64 reads in flight, random 4 KiB-aligned
+    offsets as bench/sys_bench.cpp's."""
+    global _FILE_FD
+    if _FILE_FD is None:
+        _FILE_FD = _cached_file()
+    fd = _FILE_FD
+    rng = random.Random(42)
+    offs = [rng.randrange(FILE_BYTES // BLOCK) * BLOCK for _ in range(n)]
+    state = {"next": 0, "bytes": 0}
+
+    async def reader():
+        lp = asyncio.get_running_loop()
+        while state["next"] < n:
+            off = offs[state["next"]]
+            state["next"] += 1
+            data = await lp.run_in_executor(None, os.pread, fd, BLOCK, off)
+            state["bytes"] += len(data)  # not `+= len(await ...)`: that reads "bytes" before the await
+
+    async def main():
+        await asyncio.gather(*[reader() for _ in range(IN_FLIGHT)])
+
+    t0 = now_ns()
+    loop.run_until_complete(main())
+    ns = now_ns() - t0
+    check(state["bytes"] == n * BLOCK, "file_read: not every read was a full 4 KiB")
+    return {"reads_per_s": n / (ns / 1e9), "ns_per_read": ns / n}
+
+
+def subprocess_spawn(loop, n):
+    state = {"started": 0, "ok": 0}
+
+    async def spawner():
+        while state["started"] < n:
+            state["started"] += 1
+            p = await asyncio.create_subprocess_exec("/bin/true")
+            if await p.wait() == 0:
+                state["ok"] += 1
+
+    async def main():
+        await asyncio.gather(*[spawner() for _ in range(SPAWNS_AT_ONCE)])
+
+    t0 = now_ns()
+    loop.run_until_complete(main())
+    ns = now_ns() - t0
+    check(state["ok"] == n, "subprocess_spawn: not every child ran and exited 0")
+    return {"spawns_per_s": n / (ns / 1e9), "us_per_spawn": ns / 1e3 / n}
+
+
 # name: (function, default N, whether it takes a loop factory rather than a loop)
 WORKLOADS = {
     "loop_create_close": (loop_create_close, 20_000, True),
@@ -717,6 +797,8 @@ WORKLOADS = {
     "timeout_fast": (timeout_fast, 100_000, False),
     "as_completed": (as_completed_bench, 100_000, False),
     "barrier": (barrier_bench, 1_000, False),
+    "file_read": (file_read, 10_000, False),
+    "subprocess_spawn": (subprocess_spawn, 1_000, False),
 }
 
 

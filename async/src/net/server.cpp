@@ -103,7 +103,7 @@ void ServerState::on_accept(OwnedOp* op, int res, unsigned /*flags*/, bool final
     }
     l.paused = true;
     if (!final) l.accept_op.cancel(*s->loop_);
-  } else if (res == -EINVAL && l.multishot) {
+  } else if (res == -EINVAL && l.multishot && s->serving_) {  // not the shutdown of close()
     refuse_net_feature(kMultishotAccept);  // an older kernel: one accept SQE per connection
   }
   // Anything else (ECANCELED from close, ECONNABORTED: a peer gone before
@@ -162,6 +162,10 @@ void ServerState::connection_ended(StreamTransport* t) noexcept {
 
 void ServerState::close_listener(Listener& l) noexcept {
   if (l.fd < 0) return;
+  // Stop listening now, as asyncio's close() does: a connection attempted
+  // once close() returned is refused, not queued and then dropped. The fd
+  // itself stays open until the accept's final CQE.
+  ::shutdown(l.fd, SHUT_RD);
   if (l.accept_op.armed() && !loop_->closed) {
     l.accept_op.cancel(*loop_);  // closed once its final CQE came
     return;
