@@ -258,19 +258,25 @@ def run_tsv(cmd, timeout):
     return figures
 
 
-def net_aio_run(build, run_index):
+def aio_runs(build, binary, names, pattern, run_index):
+    """Runs each of `names` in its own process of bench/`binary` (so a peak RSS
+    is that workload's own); `pattern` turns an escaped name into the filter."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in NET_AIO:  # one process each: tcp_stream's peak RSS is its own
+        for name in names:
             log(f"[run {run_index}] aio: {name}")
             out = os.path.join(tmp, "out.json")
-            subprocess.run([os.path.join(build, "bench", "aio_bench_net"),
-                            f"--benchmark_filter=^{re.escape(name)}/iterations:", f"--benchmark_out={out}",
+            subprocess.run([os.path.join(build, "bench", binary),
+                            f"--benchmark_filter={pattern.format(re.escape(name))}", f"--benchmark_out={out}",
                             "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL, timeout=600)
             with open(out) as f:
                 for b in json.load(f)["benchmarks"]:
                     results[clean_name(b["name"])] = b
     return results
+
+
+def net_aio_run(build, run_index):
+    return aio_runs(build, "aio_bench_net", NET_AIO, "^{}/iterations:", run_index)
 
 
 def net_main(args, loops):
@@ -374,18 +380,7 @@ SYS_GOALS = [
 
 
 def sys_aio_run(build, run_index):
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in SYS_AIO:
-            log(f"[run {run_index}] aio: {name}")
-            out = os.path.join(tmp, "out.json")
-            subprocess.run([os.path.join(build, "bench", "aio_bench_sys"),
-                            f"--benchmark_filter=^{re.escape(name)}(/|$)", f"--benchmark_out={out}",
-                            "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL, timeout=600)
-            with open(out) as f:
-                for b in json.load(f)["benchmarks"]:
-                    results[clean_name(b["name"])] = b
-    return results
+    return aio_runs(build, "aio_bench_sys", SYS_AIO, "^{}(/|$)", run_index)
 
 
 def sys_main(args, loops):

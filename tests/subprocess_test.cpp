@@ -6,7 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,11 +24,6 @@
 using namespace std::chrono_literals;
 
 namespace {
-
-int open_fd_count() {
-  test::warm_ring_cache();
-  return static_cast<int>(test::open_fds());
-}
 
 /// Whether this process has a child that ended and was not reaped.
 bool has_zombie_child() {
@@ -186,7 +180,8 @@ TEST_CASE("a missing or non-executable program throws from create_subprocess_exe
     std::fclose(f);
     ::chmod(noexec.c_str(), 0644);
   }
-  const int fds = open_fd_count();
+  test::warm_ring_cache();
+  const std::size_t fds = test::open_fds();
   CHECK(spawn_errno("/nonexistent/program") == ENOENT);
   CHECK(spawn_errno("aio-no-such-program-on-path") == ENOENT);
   CHECK(spawn_errno(noexec) == EACCES);
@@ -198,7 +193,7 @@ TEST_CASE("a missing or non-executable program throws from create_subprocess_exe
     aio::Process p = co_await aio::create_subprocess_exec("/nonexistent/program", arg14, arg15);
   };
   CHECK_THROWS_AS(aio::run(with_pipes()), std::system_error);
-  CHECK(open_fd_count() == fds);
+  CHECK(test::open_fds() == fds);
   CHECK_FALSE(has_zombie_child());
   std::filesystem::remove_all(tmpl);
 }
@@ -314,7 +309,8 @@ TEST_CASE("closing the loop with children running does not hang and leaves no zo
 }
 
 TEST_CASE("1000 short children with pipes, 16 at a time: no fd leaked, no zombie", "[subprocess][stress]") {
-  const int fds = open_fd_count();
+  test::warm_ring_cache();
+  const std::size_t fds = test::open_fds();
   int ok = 0;
   auto one = [&]() -> aio::Task<> {
     std::vector<std::string> arg23;
@@ -334,7 +330,7 @@ TEST_CASE("1000 short children with pipes, 16 at a time: no fd leaked, no zombie
   };
   aio::run(main());
   CHECK(ok == 1000);
-  CHECK(open_fd_count() == fds);
+  CHECK(test::open_fds() == fds);
   CHECK_FALSE(has_zombie_child());
 }
 
