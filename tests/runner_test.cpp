@@ -244,25 +244,6 @@ TEST_CASE("Runner.run: SIGINT while the task awaits another task cancels both", 
   CHECK(inner.cancelled());
 }
 
-TEST_CASE("Runner.run: SIGINT after the task was already cancelled gives CancelledError, not KeyboardInterrupt",
-          "[runner][signals]") {
-  // test_interrupt_cancelled_task: two cancel requests, one of them not the
-  // Ctrl-C's: uncancel() does not reach 0.
-  DefaultSigint dfl;
-  auto coro = []() -> aio::Task<> {
-    aio::AnyTaskHandle main = aio::current_task();
-    aio::create_task([main]() mutable -> aio::Task<> {
-      co_await aio::sleep(0ms);
-      main.cancel();
-      ::raise(SIGINT);
-    });
-    co_await aio::sleep(10s);
-  };
-  aio::Runner runner;
-  CHECK_THROWS_AS(runner.run(coro()), aio::CancelledError);
-  CHECK(disposition(SIGINT) == SIG_DFL);
-}
-
 TEST_CASE("Runner.run installs the Ctrl-C rule again on every run and restores SIG_DFL after each",
           "[runner][signals]") {
   DefaultSigint dfl;
