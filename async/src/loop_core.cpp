@@ -184,6 +184,9 @@ void LoopCore::close() {
   }
   closed = true;
   closing = true;
+  // run_coroutine_threadsafe's futures still pending end cancelled now, before
+  // the workers are joined below: a to_thread call blocked in get() returns.
+  concurrent.close();
   cancel_in_flight();
   // Sockets and listeners close their descriptors now that no operation of
   // theirs is in flight, and forget the loop (they may outlive it).
@@ -234,6 +237,7 @@ void LoopCore::close() {
 
 void LoopCore::leak() noexcept {
   closed = true;
+  concurrent.close();  // no future of this loop is left waiting
   if (pool != nullptr) pool->shutdown();
   (void)remote.close();  // posts refused from here on; what was posted is leaked
   (void)driver.release();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "aio/detail/concurrent_state.hpp"
 #include "aio/detail/intrusive_list.hpp"
 #include "aio/detail/remote_queue.hpp"
 #include "aio/detail/runnable.hpp"
@@ -113,6 +114,7 @@ struct LoopCore {
   IntrusiveList<LoopResource> resources;  // sockets and listeners, released at close
   std::unique_ptr<Driver> driver;
   RemoteQueue remote;                // posts from other threads
+  ConcurrentRegistry concurrent;     // run_coroutine_threadsafe's pending futures, resolved at close
   std::unique_ptr<ThreadPool> pool;  // to_thread's workers, from the first call
   std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
   bool debug = false;
