@@ -2,12 +2,19 @@
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
 
 #include "driver.hpp"
 
 namespace aio {
 
-EventLoop::EventLoop(LoopOptions options) : core_(options) { core_.owner = this; }
+EventLoop::EventLoop(LoopOptions options) : core_(options) {
+  core_.owner = this;
+  if (options.dump_tasks_on != 0) {
+    // A failure here destroys core_, which closes the ring.
+    detail::add_signal_handler(core_, options.dump_tasks_on, [this] { dump_tasks(std::cerr); }, false);
+  }
+}
 
 EventLoop::~EventLoop() {
   if (core_.running) {

@@ -68,6 +68,7 @@ void GatherCore::count_done(TaskBase* task) noexcept {
 
 void GatherCore::await_suspend(std::coroutine_handle<> h) {
   waiter_ = &current_task();
+  DoneTarget::waiting = waiter_;
   waiter_->park(h, this);
 }
 

@@ -10,6 +10,7 @@
 
 #include "aio/detail/loop_core.hpp"
 #include "aio/errors.hpp"
+#include "aio/task.hpp"
 
 namespace aio::detail {
 namespace {
@@ -134,13 +135,27 @@ void TaskBase::step() noexcept {
   loop.current = this;
   if (loop.debug) {
     const std::int64_t start = LoopCore::now();
-    drive(resume_point_);
-    report_if_slow(loop, start, this);
+    // The co_await the step resumes from, read now: the frame may end in the step.
+    const AwaitSite resumed_from = promise_of(resume_point_.address()).site;
+    run_frames();
+    report_if_slow(loop, start, this, &resumed_from);
   } else {
-    drive(resume_point_);
+    run_frames();
   }
   loop.current = nullptr;
   if (done()) release();  // the loop's reference
+}
+
+// detail::drive, also keeping resume_point_ at the frame running now, so that
+// a call graph taken inside the step starts from there (one store a frame).
+inline void TaskBase::run_frames() noexcept {
+  std::coroutine_handle<> h = resume_point_;
+  do {
+    tls_next_resume = nullptr;
+    resume_point_ = h;
+    h.resume();
+    h = tls_next_resume;
+  } while (h);
 }
 
 void TaskBase::finish_root() noexcept {
@@ -197,12 +212,21 @@ void TaskBase::last_release() noexcept {
   perform(this, Action::destroy);
 }
 
-void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task) {
+void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task, const AwaitSite* resumed_from) {
   const std::int64_t took = LoopCore::now() - start;
   if (took < loop.slow_step.count()) return;  // asyncio's test: dt >= slow_callback_duration
   const double seconds = static_cast<double>(took) / 1e9;
   if (task != nullptr) {
     std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", task->name().c_str(), seconds);
+    // Where the step began: the co_await the task resumed from (none on its
+    // first step).
+    if (resumed_from != nullptr) {
+      const AwaitSite& site = *resumed_from;
+      if (site.known()) {
+        std::fprintf(stderr, "  the step resumed from File '%s', line %u, in %s()\n", site.file(), site.line(),
+                     std::string(short_function_name(site.function())).c_str());
+      }
+    }
   } else {
     std::fprintf(stderr, "Executing <Handle> took %.3f seconds\n", seconds);
   }

@@ -48,6 +48,7 @@ bool WaitCore::await_ready() noexcept {
 
 void WaitCore::await_suspend(std::coroutine_handle<> h) {
   waiter_ = &current_task();
+  DoneTarget::waiting = waiter_;
   if (deadline_) {
     TimerNode::deadline = *deadline_;
     waiter_->loop().timers.push(this);

@@ -5,6 +5,7 @@
 #include "aio/as_completed.hpp"
 #include "aio/async_with.hpp"
 #include "aio/barrier.hpp"
+#include "aio/call_graph.hpp"
 #include "aio/callback_handle.hpp"
 #include "aio/concurrent_future.hpp"
 #include "aio/condition.hpp"

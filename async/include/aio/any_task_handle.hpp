@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +65,13 @@ class AnyTaskHandle {
   /// Removes a callback the task has not yet scheduled; returns how many
   /// were removed (0 or 1, asyncio Task.remove_done_callback).
   std::size_t remove_done_callback(std::uintptr_t id) const;
+
+  /// Writes the task's call graph (aio::format_call_graph) and a newline to
+  /// `os`: its suspended coroutines innermost first, each with the file:line
+  /// of the co_await it waits in, then the tasks awaiting it (asyncio's
+  /// Task.print_stack, in 3.14's call-graph shape). Call it on the loop's
+  /// thread. Throws: InvalidStateError if empty.
+  void print_stack(std::ostream& os, detail::CallSite where = detail::CallSite::current()) const;
 
   /// The task (for the runtime). Null if empty.
   detail::TaskBase* task_ptr() const noexcept { return task_; }

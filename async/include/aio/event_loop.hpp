@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -53,6 +54,13 @@ struct LoopOptions {
   /// used by a forked child. `false`: always a fresh ring (paced so that
   /// the rings the kernel is still tearing down stay bounded).
   bool reuse_ring = true;
+  /// A signal number (e.g. SIGUSR1) that makes the loop write dump_tasks()
+  /// to stderr, on its own thread, each time the signal arrives: for a
+  /// program that hangs (`kill -USR1 <pid>`; asyncio's `python -m asyncio
+  /// pstree`). Registered as add_signal_handler(sig) is, with its rules; 0:
+  /// off. The constructor throws ValueError for an invalid number, SIGKILL
+  /// or SIGSTOP, RuntimeError if another loop handles the signal.
+  int dump_tasks_on = 0;
 };
 
 /// asyncio's event loop on one io_uring ring. Create, run and close it on
@@ -200,6 +208,14 @@ class EventLoop {
   /// Off by default; on when LoopOptions::debug says so or, if unset, when
   /// the environment variable AIO_DEBUG is 1.
   void set_debug(bool enabled) noexcept { core_.debug = enabled; }
+
+  /// Writes every live (unfinished) task of this loop to `os`, oldest first:
+  /// its name, its state (not started, ready, running, waiting; the pending
+  /// cancellation requests), and its call graph (aio::format_call_graph:
+  /// where each of its coroutines waits, and the tasks awaiting it). Call it
+  /// on the loop's thread (LoopOptions::dump_tasks_on does it for a signal).
+  /// Throws: std::bad_alloc; what `os` throws.
+  void dump_tasks(std::ostream& os) const;
   bool get_debug() const noexcept { return core_.debug; }
   template <class Rep, class Period>
   void set_slow_callback_duration(std::chrono::duration<Rep, Period> d) noexcept {

@@ -35,6 +35,7 @@ class [[nodiscard]] ShieldAwaiter : Wait, DoneTarget {
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task();
     if (task_ == state_) throw RuntimeError("aio: a task cannot await itself");
+    DoneTarget::waiting = task_;
     state_->add_done_waiter(&node_);
     task_->park(h, this);
   }

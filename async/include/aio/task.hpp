@@ -2,11 +2,15 @@
 // aio::Task<T>: the coroutine type of aio (asyncio's `async def`).
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "aio/detail/awaitable_traits.hpp"
+#include "aio/detail/call_site.hpp"
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/task_base.hpp"
 #include "aio/errors.hpp"
@@ -18,29 +22,96 @@ class Task;
 
 namespace detail {
 
+/// What a Task's promise returns from await_transform for an awaiter that
+/// has no operator co_await: the awaiter by address. (g++ 12 copies an
+/// awaiter that await_transform returns by reference, which a non-copyable
+/// awaiter refuses; this pointer is what it copies instead.)
+template <class A>
+class AwaitRef {
+ public:
+  explicit AwaitRef(A& a) noexcept : a_(&a) {}
+  decltype(auto) await_ready() { return a_->await_ready(); }
+  template <class P>
+  decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+    return a_->await_suspend(h);
+  }
+  decltype(auto) await_resume() { return a_->await_resume(); }
+
+ private:
+  A* a_;
+};
+
+template <class A>
+concept HasFreeCoAwait = requires(A&& a) { operator co_await(static_cast<A&&>(a)); };
+
 struct PromiseBase {
   // A frame is awaited inline by a coroutine or is the root of a task, never
-  // both: one pointer for either keeps every frame 8 bytes smaller.
-  void* link = nullptr;  // the awaiting coroutine's address, or the TaskBase
-  std::exception_ptr exception;
-  bool is_root = false;
-  bool exception_is_cancel = false;
-  bool completed = false;  // the body ended (returned, threw, or failed through FailAwaiter)
+  // both: one word for either keeps every frame small. Both are aligned to
+  // at least 8, so the word's low bits carry the frame's three flags.
+  std::uintptr_t link = 0;  // the awaiting coroutine's address, or the TaskBase; | flags
+  // While the body runs: the co_await the frame is suspended in (call graphs,
+  // slow-step reports). Once it ended (kCompleted): how, null if it returned.
+  // Never both, so one word holds either.
+  union {
+    AwaitSite site;
+    std::exception_ptr error_;
+  };
 
-  void set_continuation(std::coroutine_handle<> awaiting) noexcept { link = awaiting.address(); }
-  void set_root(TaskBase* task) noexcept {
-    link = task;
-    is_root = true;
+  static constexpr std::uintptr_t kRoot = 1;       // link is the TaskBase
+  static constexpr std::uintptr_t kCancelled = 2;  // error_ is a CancelledError
+  static constexpr std::uintptr_t kCompleted = 4;  // the body ended (returned, threw, or failed through FailAwaiter)
+  static constexpr std::uintptr_t kFlags = 7;
+
+  PromiseBase() noexcept : site() {}
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+  // Every way out of the body sets error_ (set_error) and then completes
+  // without a suspension in between: a completed frame holds error_.
+  ~PromiseBase() {
+    if (completed()) error_.~exception_ptr();
+  }
+
+  bool is_root() const noexcept { return (link & kRoot) != 0; }
+  bool completed() const noexcept { return (link & kCompleted) != 0; }
+  bool exception_is_cancel() const noexcept { return (link & kCancelled) != 0; }
+  /// The exception the body ended with (null: it returned). Only once completed().
+  const std::exception_ptr& exception() const noexcept { return error_; }
+  /// The body ended, by returning (null) or with `e`: error_ replaces site.
+  void set_error(std::exception_ptr e, bool cancelled) noexcept {
+    ::new (static_cast<void*>(&error_)) std::exception_ptr(std::move(e));
+    link = (link & ~kCancelled) | (cancelled ? kCancelled : 0);
+  }
+  /// The awaiting coroutine's frame (null for a root).
+  void* parent() const noexcept { return is_root() ? nullptr : reinterpret_cast<void*>(link & ~kFlags); }
+  TaskBase* root_task() const noexcept { return is_root() ? reinterpret_cast<TaskBase*>(link & ~kFlags) : nullptr; }
+
+  void set_continuation(std::coroutine_handle<> awaiting) noexcept {
+    link = reinterpret_cast<std::uintptr_t>(awaiting.address()) | (link & kFlags);
+  }
+  void set_root(TaskBase* task) noexcept { link = reinterpret_cast<std::uintptr_t>(task) | kRoot; }
+
+  /// Every co_await in a Task body passes here: the site is recorded (one
+  /// store), then the awaitable's awaiter is what it would have been.
+  template <class A>
+  decltype(auto) await_transform(A&& awaitable, AwaitSite::Arg where = AIO_AWAIT_SITE_HERE) {
+    site = AwaitSite(where);
+    if constexpr (HasMemberCoAwait<A>) {
+      return static_cast<A&&>(awaitable).operator co_await();
+    } else if constexpr (HasFreeCoAwait<A>) {
+      return operator co_await(static_cast<A&&>(awaitable));
+    } else {
+      return AwaitRef<std::remove_reference_t<A>>(awaitable);
+    }
   }
 
   /// The body is over: hand control to the awaiting coroutine, or end the
   /// task (which frees this frame).
   void complete() noexcept {
-    completed = true;
-    if (is_root) {
-      static_cast<TaskBase*>(link)->finish_root();
+    link |= kCompleted;
+    if (is_root()) {
+      root_task()->finish_root();
     } else {
-      tls_next_resume = std::coroutine_handle<>::from_address(link);
+      tls_next_resume = std::coroutine_handle<>::from_address(parent());
     }
   }
 
@@ -55,10 +126,7 @@ struct PromiseBase {
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept {
-    exception = std::current_exception();
-    exception_is_cancel = handling_cancelled_error();
-  }
+  void unhandled_exception() noexcept { set_error(std::current_exception(), handling_cancelled_error()); }
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
@@ -79,8 +147,7 @@ class FailAwaiter {
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     PromiseBase& p = h.promise();
     // A CancelledError passed on ends the task cancelled, as if thrown.
-    p.exception_is_cancel = cancelled;
-    p.exception = std::move(error);
+    p.set_error(std::move(error), cancelled);
     p.complete();
   }
   [[noreturn]] void await_resume() const noexcept { std::terminate(); }  // never resumed
@@ -107,9 +174,10 @@ struct Promise final : PromiseBase {
     requires std::is_convertible_v<U&&, T>
   void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
     value.emplace(std::forward<U>(v));
+    set_error(nullptr, false);
   }
   T take_result() {
-    if (exception) std::rethrow_exception(exception);
+    if (exception()) std::rethrow_exception(exception());
     return std::move(*value);
   }
 };
@@ -117,9 +185,9 @@ struct Promise final : PromiseBase {
 template <>
 struct Promise<void> final : PromiseBase {
   Task<void> get_return_object() noexcept;
-  void return_void() const noexcept {}
+  void return_void() noexcept { set_error(nullptr, false); }
   void take_result() const {
-    if (exception) std::rethrow_exception(exception);
+    if (exception()) std::rethrow_exception(exception());
   }
 };
 
@@ -168,7 +236,7 @@ class [[nodiscard]] Task {
     explicit Awaiter(handle_type h) noexcept : h_(h) {}
     bool await_ready() const {
       if (!h_) throw InvalidStateError("aio::Task: awaiting an empty Task");
-      if (h_.promise().completed) throw RuntimeError("aio::Task: cannot reuse an already awaited Task");
+      if (h_.promise().completed()) throw RuntimeError("aio::Task: cannot reuse an already awaited Task");
       return false;
     }
     void await_suspend(std::coroutine_handle<> awaiting) const noexcept {
@@ -213,12 +281,12 @@ struct TaskAccess {
   /// The body ended by letting a CancelledError escape.
   template <class T>
   static bool cancelled(const Task<T>& t) noexcept {
-    return t.h_.promise().exception && t.h_.promise().exception_is_cancel;
+    return t.h_.promise().exception() && t.h_.promise().exception_is_cancel();
   }
   /// The exception the body ended with, null if it returned.
   template <class T>
   static std::exception_ptr error(const Task<T>& t) noexcept {
-    return t.h_.promise().exception;
+    return t.h_.promise().exception();
   }
   template <class T>
   static T result(Task<T>& t) {
@@ -226,8 +294,17 @@ struct TaskAccess {
   }
 };
 
+/// The promise of any Task frame, from the frame's address (the call graph
+/// walks frames of unknown result type). Every Promise<T> is a PromiseBase at
+/// offset 0, and g++ and clang place the promise right after the frame's
+/// resume and destroy pointers for any alignment up to 16.
+inline PromiseBase& promise_of(void* frame) noexcept {
+  return std::coroutine_handle<PromiseBase>::from_address(frame).promise();
+}
+
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
+  static_assert(alignof(Promise<T>) <= 16, "promise_of needs the promise at the frame's offset 16");
   return Task<T>{std::coroutine_handle<Promise<T>>::from_promise(*this)};
 }
 inline Task<void> Promise<void>::get_return_object() noexcept {

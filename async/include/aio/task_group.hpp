@@ -86,6 +86,7 @@ class TaskGroup : detail::DoneTarget {
 
   explicit TaskGroup(detail::TaskBase& parent) noexcept : parent_(&parent) {
     detail::DoneTarget::on_done = &on_child_done;
+    detail::DoneTarget::waiting = &parent;  // asyncio: the parent awaits every child
     abort_step_.perform = &on_abort_step;
     abort_step_.group = this;
   }

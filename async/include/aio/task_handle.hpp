@@ -3,6 +3,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <iosfwd>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -15,6 +16,11 @@
 #include "aio/task.hpp"
 
 namespace aio {
+
+namespace detail {
+/// TaskHandle::print_stack and AnyTaskHandle::print_stack (call_graph.cpp).
+void print_task_stack(const TaskBase& task, std::ostream& os, CallSite where);
+}  // namespace detail
 
 /// A cheap, copyable reference to a running task (asyncio's Task object).
 ///
@@ -78,6 +84,12 @@ class TaskHandle {
   /// Withdraws one cancellation request (asyncio Task.uncancel); returns the rest.
   int uncancel() { return state().uncancel(); }
 
+  /// As AnyTaskHandle::print_stack: the task's call graph on `os`.
+  /// Throws: InvalidStateError if empty.
+  void print_stack(std::ostream& os, detail::CallSite where = detail::CallSite::current()) const {
+    detail::print_task_stack(state(), os, where);
+  }
+
   template <bool Move>
   class Awaiter : detail::Wait, detail::DoneTarget {
    public:
@@ -95,13 +107,13 @@ class TaskHandle {
 
     bool await_ready() const noexcept { return state_->done(); }
     void await_suspend(std::coroutine_handle<> h) {
-      task_ = &detail::current_task();
-      if (task_ == state_) throw RuntimeError("aio: a task cannot await itself");
+      waiting = &detail::current_task();
+      if (waiting == state_) throw RuntimeError("aio: a task cannot await itself");
       state_->add_done_waiter(&node_);
-      task_->park(h, this);
+      waiting->park(h, this);
     }
     T await_resume() {
-      if (task_ != nullptr && task_->take_cancel()) task_->throw_cancelled();
+      if (waiting != nullptr && waiting->take_cancel()) waiting->throw_cancelled();
       // Moved only from an rvalue handle that no one else shares (this
       // awaiter's reference and that handle's): no other reader loses it.
       return state_->read_result(Move ? 2 : 1);
@@ -111,7 +123,7 @@ class TaskHandle {
     static void on_done(detail::DoneTarget* target, detail::DoneWaiter* /*node*/, detail::TaskBase* /*finished*/) noexcept {
       auto* self = static_cast<Awaiter*>(target);
       self->woken_ = true;
-      self->task_->loop().schedule(self->task_);
+      self->waiting->loop().schedule(self->waiting);
     }
     // asyncio: cancelling a task that awaits another task cancels that task;
     // the awaiter then gets whatever it ends with.
@@ -120,12 +132,12 @@ class TaskHandle {
       // Decided (woken, or the awaited task just ended and is telling its
       // waiters): the pending cancellation is thrown at resume.
       if (self->woken_ || self->state_->done()) return;
-      self->task_->forward_cancel();
-      self->state_->cancel(self->task_->cancel_message());
+      self->waiting->forward_cancel();
+      self->state_->cancel(self->waiting->cancel_message());
     }
 
+    // The awaiting task is DoneTarget::waiting (also the call graph's "awaited by").
     detail::TaskState<T>* state_;
-    detail::TaskBase* task_ = nullptr;
     detail::DoneWaiter node_;
     bool woken_ = false;
   };

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "aio/detail/call_site.hpp"
 #include "aio/detail/intrusive_list.hpp"
 #include "aio/detail/runnable.hpp"
 
@@ -35,6 +36,10 @@ struct DoneWaiter;
 /// told and the task.
 struct DoneTarget {
   void (*on_done)(DoneTarget* self, DoneWaiter* node, TaskBase* finished) noexcept = nullptr;
+  /// The task that waits through this target, once known (a handle's
+  /// awaiter, a gather, a group's parent): the call graph's "awaited by".
+  /// Null for a done callback.
+  TaskBase* waiting = nullptr;
 };
 
 /// A node in a task's list of waiters. The task holds a single pointer (an
@@ -83,8 +88,11 @@ bool handling_cancelled_error() noexcept;
 class TaskBase;
 /// Debug mode: reports on stderr a task step (or, with a null task, a
 /// callback) that held the loop at least its slow_callback_duration since
-/// `start` ("Executing <Task name=...> took 3.004 seconds").
-void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task);
+/// `start` ("Executing <Task name=...> took 3.004 seconds"); `resumed_from`,
+/// the site of the co_await the step resumed from, names it on a second line
+/// (unknown on a task's first step).
+void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task,
+                    const AwaitSite* resumed_from = nullptr);
 
 class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
  public:
@@ -164,6 +172,21 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   /// Debug mode: the file and line of the create_task call, for reports.
   void set_creation_site(const char* file, unsigned line);
 
+  // -- introspection (call graphs, EventLoop::dump_tasks)
+  /// The innermost coroutine frame: where the task is parked, or, during
+  /// its step, the frame running now. Null once the task is done. From it
+  /// the call graph walks outwards through each promise's parent link.
+  void* innermost_frame() const noexcept { return frame_ ? resume_point_.address() : nullptr; }
+  bool started() const noexcept { return started_; }
+  /// Parked on a wait (false while ready to run or running).
+  bool parked() const noexcept { return wait_ != nullptr; }
+  /// Calls `f(waiter)` for each node waiting for this task, oldest first is
+  /// not promised (newest first).
+  template <class F>
+  void for_each_done_waiter(F&& f) const {
+    for (DoneWaiter* n = waiters_; n != nullptr; n = n->next) f(n);
+  }
+
   // -- the loop's side
   /// From the root coroutine's final suspend point: store the outcome, free
   /// the frame, wake the awaiters.
@@ -189,6 +212,7 @@ class TaskBase : public Runnable, public ListHook /* the loop's live tasks */ {
   };
 
   void step() noexcept;
+  void run_frames() noexcept;
   void complete() noexcept;
   void last_release() noexcept;
 

@@ -103,9 +103,9 @@ class TaskState final : public TaskBase {
   static void harvest(TaskBase* base) noexcept {
     auto* self = static_cast<TaskState*>(base);
     Promise<T>& p = handle_type::from_address(self->frame_.address()).promise();
-    if (p.exception) {
-      self->error_ = p.exception;
-      self->status_ = p.exception_is_cancel ? TaskStatus::cancelled : TaskStatus::failed;
+    if (p.exception()) {
+      self->error_ = p.exception();
+      self->status_ = p.exception_is_cancel() ? TaskStatus::cancelled : TaskStatus::failed;
     } else if (self->must_cancel_) {
       // Cancelled right before the body returned: asyncio ends such a task
       // cancelled too, so that the cancellation is never lost.
