@@ -421,11 +421,11 @@ TEST_CASE("a cancelled call_later drops its callable at once and leaves the time
   std::vector<aio::CallbackHandle> hs;
   for (int i = 0; i < 1000; ++i) hs.push_back(loop.call_later(1h, [token] {}));
   CHECK(token.use_count() == 1001);
-  CHECK(loop.core().timers.size() == 1000);
+  CHECK(aio::detail::core_of(loop).timer_count() == 1000);
   for (auto& h : hs) h.cancel();
   CHECK(token.use_count() == 1);  // the handles are still held
-  CHECK(loop.core().timers.size() == 0);
-  CHECK(loop.core().timers.footprint() <= 1);
+  CHECK(aio::detail::core_of(loop).timer_count() == 0);
+  CHECK(aio::detail::core_of(loop).timer_footprint() <= 1);
   bool ran = false;
   aio::CallbackHandle self;
   auto witness = std::make_shared<int>(1);
@@ -501,4 +501,28 @@ TEST_CASE("a frame destructor that schedules work during close() does not throw"
     CHECK_THROWS_AS(loop.call_soon([] {}), aio::RuntimeError);
   }
   CHECK(destroyed == 1);
+}
+
+// The engine's state is reachable only through its operations: a user's
+// EventLoop gives no handle on it, and LoopCore's fields are private.
+template <class L>
+concept ExposesCore = requires(L& l) { l.core(); };
+template <class C>
+concept ExposesClosedFlag = requires(C& c) { c.closed = true; };
+template <class C>
+concept ExposesTimerHeap = requires(C& c) { c.timers; };
+static_assert(!ExposesCore<aio::EventLoop>);
+static_assert(!ExposesClosedFlag<aio::detail::LoopCore>);
+static_assert(!ExposesTimerHeap<aio::detail::LoopCore>);
+
+TEST_CASE("a closed loop refuses work through the core's one check", "[lifecycle]") {
+  aio::EventLoop loop;
+  aio::detail::LoopCore& core = aio::detail::core_of(loop);
+  CHECK(core.accepts_work());
+  CHECK_FALSE(core.is_closed());
+  loop.close();
+  CHECK(core.is_closed());
+  CHECK_FALSE(core.accepts_work());
+  CHECK_FALSE(core.has_driver());
+  CHECK_THROWS_AS(loop.call_soon([] {}), aio::RuntimeError);
 }

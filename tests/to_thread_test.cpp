@@ -188,7 +188,7 @@ TEST_CASE("a to_thread result that arrived before the cancellation is returned; 
     auto w = aio::create_task(waiter());
     while (!gate.entered) co_await aio::sleep(1ms);
     gate.open = true;
-    while (!loop.core().remote.pending()) std::this_thread::yield();
+    while (!aio::detail::core_of(loop).has_posts()) std::this_thread::yield();
     co_await aio::sleep(0ms);
     co_await aio::sleep(0ms);
     CHECK_FALSE(w.done());

@@ -268,7 +268,7 @@ TEST_CASE("wait_for_fast: 10,000 sequential wait_for whose inner wins leave no t
     co_return n;
   };
   CHECK(loop.run_until_complete(main()) == 10'000);
-  CHECK(loop.core().timers.empty());
+  CHECK(aio::detail::core_of(loop).timer_count() == 0);
 }
 
 TEST_CASE("wait_for(q.get()) against a producer never loses an item (1,000 items)", "[wait_for][queue][race]") {

@@ -72,13 +72,13 @@ std::size_t AnyTaskHandle::remove_done_callback(std::uintptr_t id) const {
 
 AnyTaskHandle current_task() noexcept {
   detail::LoopCore* loop = detail::tls_running_loop;
-  return AnyTaskHandle(loop != nullptr ? loop->current : nullptr);
+  return AnyTaskHandle(loop != nullptr ? loop->current() : nullptr);
 }
 
 std::vector<AnyTaskHandle> all_tasks() {
   detail::LoopCore& loop = detail::running_loop();
   std::vector<AnyTaskHandle> out;
-  loop.live.for_each([&](detail::TaskBase* t) { out.emplace_back(t); });
+  loop.for_each_task([&](detail::TaskBase* t) { out.emplace_back(t); });
   return out;
 }
 

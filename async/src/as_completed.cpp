@@ -18,13 +18,13 @@ AsCompletedCore::AsCompletedCore(std::vector<TaskBase*> tasks, std::optional<std
   }
   if (deadline && finished_.size() < tasks_.size()) {
     TimerNode::deadline = *deadline;
-    loop_->timers.push(this);
+    loop_->add_timer(this);
   }
 }
 
 AsCompletedCore::~AsCompletedCore() {
   detach();
-  if (queued()) loop_->timers.remove(this);
+  if (queued()) loop_->remove_timer(this);
   for (TaskBase* t : tasks_) {
     t->mark_retrieved();
     t->release();
@@ -40,7 +40,7 @@ void AsCompletedCore::detach() noexcept {
 void AsCompletedCore::on_child_done(DoneTarget* target, DoneWaiter* /*node*/, TaskBase* finished) noexcept {
   auto* self = static_cast<AsCompletedCore*>(target);
   self->finished_.push_back(finished);  // reserved: no allocation
-  if (self->finished_.size() == self->tasks_.size() && self->queued()) self->loop_->timers.remove(self);
+  if (self->finished_.size() == self->tasks_.size() && self->queued()) self->loop_->remove_timer(self);
   self->waiters_.wake_first();
 }
 

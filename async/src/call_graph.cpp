@@ -106,7 +106,7 @@ void render(std::string& out, const TaskBase& t, const CallSite& where, int leve
   const std::string indent(static_cast<std::size_t>(level) * 4, ' ');
   header(out, indent, t);
   void* frame = t.innermost_frame();
-  const bool running = tls_running_loop == &t.loop() && t.loop().current == &t;
+  const bool running = tls_running_loop == &t.loop() && t.loop().current() == &t;
   if (frame != nullptr || running) {
     out += indent;
     out += "  + Call stack:\n";
@@ -149,7 +149,7 @@ void render(std::string& out, const TaskBase& t, const CallSite& where, int leve
 
 const char* state_of(const TaskBase& t) {
   if (t.done()) return "done";
-  if (tls_running_loop == &t.loop() && t.loop().current == &t) return "running";
+  if (tls_running_loop == &t.loop() && t.loop().current() == &t) return "running";
   if (!t.started()) return "not started";
   return t.parked() ? "waiting" : "ready";
 }
@@ -171,7 +171,7 @@ void print_task_stack(const TaskBase& t, std::ostream& os, CallSite where) {
 namespace {
 void dump_tasks(const LoopCore& loop, std::ostream& os) {
   std::vector<const TaskBase*> tasks;
-  const_cast<LoopCore&>(loop).live.for_each([&](TaskBase* t) { tasks.push_back(t); });
+  const_cast<LoopCore&>(loop).for_each_task([&](TaskBase* t) { tasks.push_back(t); });
   std::string out = "aio: " + std::to_string(tasks.size()) + (tasks.size() == 1 ? " live task\n" : " live tasks\n");
   for (const TaskBase* t : tasks) {
     out += "\nTask '" + t->name() + "': " + state_of(*t);

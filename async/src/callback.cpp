@@ -12,7 +12,7 @@ void CallbackBase::perform_fn(Runnable* r, Runnable::Action action) noexcept {
   auto* self = static_cast<CallbackBase*>(r);
   if (action == Runnable::Action::run && !self->cancelled_) {
     LoopCore& loop = *self->loop_;
-    const bool timed = loop.debug;
+    const bool timed = loop.debug();
     const std::int64_t start = timed ? LoopCore::now() : 0;
     // asyncio's default exception handler: report and keep the loop going.
     self->running_ = true;
@@ -37,7 +37,7 @@ void CallbackBase::cancel() noexcept {
   drop_(this);
   if (TimerNode::queued()) {
     // A pending call_later: out of the timers now, not at its deadline.
-    loop_->timers.remove(this);
+    loop_->remove_timer(this);
     release();  // the loop's reference
   }
 }

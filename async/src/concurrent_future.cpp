@@ -23,7 +23,7 @@ void ConcurrentStateBase::wait_locked(std::unique_lock<std::mutex>& lock) const 
   if (done_) return;
   // Pending: the loop is alive (the lifetime rule). On its running thread
   // nothing could ever resolve the state.
-  if (loop_->running_thread.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+  if (loop_->runs_on_this_thread()) {
     throw RuntimeError(
         "aio::ConcurrentFuture: get()/wait() on the thread that runs the future's loop would wait forever "
         "(co_await the task instead)");
@@ -63,15 +63,15 @@ bool ConcurrentStateBase::cancel(const std::shared_ptr<ConcurrentStateBase>& sel
   finish_locked();
   // Pending until a moment ago: the loop is alive while we hold our lock.
   LoopCore& loop = *loop_;
-  std::lock_guard registry_lock(loop.concurrent.mutex_);
-  if (loop.concurrent.closed_) return true;  // close() is resolving us; it drops the task itself
+  std::lock_guard registry_lock(loop.concurrent().mutex_);
+  if (loop.concurrent().closed_) return true;  // close() is resolving us; it drops the task itself
   if (ListHook::linked()) {
     ListHook::unlink();
     dropped = std::move(registry_ref_);
   }
   // The task learns of it on its loop (asyncio: call_soon_threadsafe(task.cancel)).
   auto* cb = new (std::nothrow) Callback<CancelTask>(loop, CancelTask{self});
-  if (cb != nullptr && !loop.remote.post(cb)) cb->release();
+  if (cb != nullptr && !loop.post(cb)) cb->release();
   return true;
 }
 
@@ -101,7 +101,7 @@ void ConcurrentStateBase::resolve_failed(std::exception_ptr e) noexcept {
   leave_registry();
 }
 
-void ConcurrentStateBase::leave_registry() noexcept { loop_->concurrent.remove(*this); }
+void ConcurrentStateBase::leave_registry() noexcept { loop_->concurrent().remove(*this); }
 
 bool ConcurrentRegistry::add(std::shared_ptr<ConcurrentStateBase> s) {
   std::lock_guard lock(mutex_);

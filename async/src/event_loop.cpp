@@ -8,8 +8,7 @@
 
 namespace aio {
 
-EventLoop::EventLoop(LoopOptions options) : core_(options) {
-  core_.owner = this;
+EventLoop::EventLoop(LoopOptions options) : core_(options, this) {
   if (options.dump_tasks_on != 0) {
     // A failure here destroys core_, which closes the ring.
     detail::add_signal_handler(core_, options.dump_tasks_on, [this] { dump_tasks(std::cerr); }, false);
@@ -17,7 +16,7 @@ EventLoop::EventLoop(LoopOptions options) : core_(options) {
 }
 
 EventLoop::~EventLoop() {
-  if (core_.running) {
+  if (core_.is_running()) {
     std::fputs("aio: fatal: an EventLoop was destroyed while running\n", stderr);
     std::terminate();
   }
@@ -32,10 +31,10 @@ EventLoop::~EventLoop() {
 }
 
 std::string EventLoop::ring_flags() const {
-  if (core_.driver == nullptr) return "closed";
-  return uring::Ring::describe_flags(core_.driver->ring.setup_flags());
+  if (!core_.has_driver()) return "closed";
+  return uring::Ring::describe_flags(core_.driver().ring.setup_flags());
 }
 
-EventLoop& get_running_loop() { return *detail::running_loop().owner; }
+EventLoop& get_running_loop() { return detail::running_loop().owner(); }
 
 }  // namespace aio

@@ -11,7 +11,7 @@
 namespace aio::detail {
 
 io_uring_sqe* prepare_sqe(LoopCore& loop, uring::Completion* c) {
-  return loop.driver->ring.prepare(c);
+  return loop.driver().ring.prepare(c);
 }
 
 IoOp::~IoOp() {

@@ -17,14 +17,16 @@ bool debug_from_env() {
   return v != nullptr && std::strcmp(v, "1") == 0;
 }
 
+}  // namespace
+
 // Marks the loop as the one running on this thread for a scope.
-class RunningScope {
+class LoopCore::RunningScope {
  public:
   explicit RunningScope(LoopCore& loop) : loop_(loop) {
-    if (loop.closed) throw RuntimeError("Event loop is closed");
-    if (loop.running) throw RuntimeError("This event loop is already running");
-    if (std::this_thread::get_id() != loop.creator &&
-        (loop.driver->ring.setup_flags() & IORING_SETUP_SINGLE_ISSUER) != 0) {
+    if (loop.closed_) throw RuntimeError("Event loop is closed");
+    if (loop.running_) throw RuntimeError("This event loop is already running");
+    if (std::this_thread::get_id() != loop.creator_ &&
+        (loop.driver_->ring.setup_flags() & IORING_SETUP_SINGLE_ISSUER) != 0) {
       throw RuntimeError(
           "aio: this event loop's ring accepts work only from the thread that created it "
           "(IORING_SETUP_SINGLE_ISSUER): run it there, or create it with "
@@ -33,13 +35,13 @@ class RunningScope {
     if (tls_running_loop != nullptr) {
       throw RuntimeError("Cannot run the event loop while another loop is running");
     }
-    loop.running = true;
-    loop.running_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    loop.running_ = true;
+    loop.running_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     tls_running_loop = &loop;
   }
   ~RunningScope() {
-    loop_.running_thread.store(std::thread::id(), std::memory_order_relaxed);
-    loop_.running = false;
+    loop_.running_thread_.store(std::thread::id(), std::memory_order_relaxed);
+    loop_.running_ = false;
     tls_running_loop = nullptr;
   }
   RunningScope(const RunningScope&) = delete;
@@ -49,9 +51,7 @@ class RunningScope {
   LoopCore& loop_;
 };
 
-}  // namespace
-
-LoopCore::LoopCore(const LoopOptions& options) {
+LoopCore::LoopCore(const LoopOptions& options, EventLoop* owner) : owner_(owner) {
   uring::RingOptions ring_options;
   ring_options.entries = options.entries;
   ring_options.cq_entries = options.cq_entries;
@@ -59,16 +59,16 @@ LoopCore::LoopCore(const LoopOptions& options) {
   ring_options.no_mmap = options.no_mmap;
   ring_options.no_sqarray = options.no_sqarray;
   ring_options.reuse = options.reuse_ring;
-  driver = std::make_unique<Driver>(ring_options);
-  remote.open(options.reuse_ring && driver->ring.reused());
-  debug = options.debug ? *options.debug : debug_from_env();
+  driver_ = std::make_unique<Driver>(ring_options);
+  remote_.open(options.reuse_ring && driver_->ring.reused());
+  debug_ = options.debug ? *options.debug : debug_from_env();
 }
 
 LoopCore::~LoopCore() { close(); }
 
 void LoopCore::run_once() {
-  if (remote.pending()) remote.take_into(ready);
-  Runnable* batch = ready.take_all();
+  if (remote_.pending()) remote_.take_into(ready_);
+  Runnable* batch = ready_.take_all();
   for (Runnable* r = batch; r != nullptr;) {
     Runnable* next = r->next_ready;  // r may be freed or rescheduled by its step
     r->perform(r, Runnable::Action::run);
@@ -76,17 +76,17 @@ void LoopCore::run_once() {
   }
   if (presubmit_ != nullptr) run_presubmit();
 
-  uring::Ring& ring = driver->ring;
-  if (!ready.empty() || goal_reached() || (!timers.empty() && timers.earliest() <= now())) {
+  uring::Ring& ring = driver_->ring;
+  if (!ready_.empty() || goal_reached() || (!timers_.empty() && timers_.earliest() <= now())) {
     ring.submit();  // no syscall unless SQEs are queued or the kernel holds completions
   } else {
     wait_for_work();
   }
   ring.reap();
 
-  if (!timers.empty()) {
+  if (!timers_.empty()) {
     const std::int64_t t = now();
-    while (TimerNode* n = timers.pop_due(t)) n->on_due(n, TimerNode::Action::fire);
+    while (TimerNode* n = timers_.pop_due(t)) n->on_due(n, TimerNode::Action::fire);
   }
 }
 
@@ -99,21 +99,21 @@ void LoopCore::run_presubmit() noexcept {
 }
 
 void LoopCore::wait_for_work() {
-  uring::Ring& ring = driver->ring;
-  if (!timers.empty()) driver->arm_timer(timers.earliest());
-  const int wake_fd = remote.begin_wait();
+  uring::Ring& ring = driver_->ring;
+  if (!timers_.empty()) driver_->arm_timer(timers_.earliest());
+  const int wake_fd = remote_.begin_wait();
   if (wake_fd < 0) {  // another thread posted meanwhile: no wait
     ring.submit();
     return;
   }
   try {
-    driver->arm_wake(wake_fd);
+    driver_->arm_wake(wake_fd);
     ring.submit_and_wait();
   } catch (...) {
-    remote.end_wait();
+    remote_.end_wait();
     throw;
   }
-  remote.end_wait();
+  remote_.end_wait();
 }
 
 void LoopCore::run_until_done(TaskBase& task) {
@@ -123,15 +123,15 @@ void LoopCore::run_until_done(TaskBase& task) {
 }
 
 void LoopCore::cancel_remaining() {
-  if (closed || live.empty()) return;
-  live.for_each([](TaskBase* t) { t->cancel({}); });
+  if (closed_ || live_.empty()) return;
+  live_.for_each([](TaskBase* t) { t->cancel({}); });
   RunningScope scope(*this);
   goal_ = nullptr;
-  while (!live.empty()) run_once();
+  while (!live_.empty()) run_once();
 }
 
 void LoopCore::drop_ready() noexcept {
-  for (Runnable* r = ready.take_all(); r != nullptr;) {
+  for (Runnable* r = ready_.take_all(); r != nullptr;) {
     Runnable* next = r->next_ready;
     r->perform(r, Runnable::Action::drop);
     r = next;
@@ -145,7 +145,7 @@ void LoopCore::cancel_in_flight() {
   // then waits that also flush overflowed CQEs (a CQ of one entry drains one
   // CQE per wait); the cancel is repeated only when a wait brings nothing
   // (an operation that was being set up when it came).
-  uring::Ring& ring = driver->ring;
+  uring::Ring& ring = driver_->ring;
   if (ring.in_flight() == 0) return;
   ring.cancel_all();
   constexpr std::int64_t kPollNs = 100'000'000;
@@ -169,10 +169,10 @@ void LoopCore::cancel_in_flight() {
 }
 
 void LoopCore::close() {
-  if (running) throw RuntimeError("Cannot close a running event loop");
-  if (closed) return;
-  uring::Ring& ring = driver->ring;
-  if (std::this_thread::get_id() != creator) {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  uring::Ring& ring = driver_->ring;
+  if (std::this_thread::get_id() != creator_) {
     // The ring is not this thread's to cache; a single-issuer ring refuses
     // this thread's cancels (io_uring_enter: EEXIST).
     ring.forbid_reuse();
@@ -182,70 +182,75 @@ void LoopCore::close() {
           "from the thread that created it (IORING_SETUP_SINGLE_ISSUER): close it on that thread");
     }
   }
-  closed = true;
-  closing = true;
+  closed_ = true;
+  closing_ = true;
   // run_coroutine_threadsafe's futures still pending end cancelled now, before
   // the workers are joined below: a to_thread call blocked in get() returns.
-  concurrent.close();
+  concurrent_.close();
   cancel_in_flight();
   // Sockets and listeners close their descriptors now that no operation of
   // theirs is in flight, and forget the loop (they may outlive it).
-  while (LoopResource* r = resources.pop_front()) r->loop_closed(r);
+  while (LoopResource* r = resources_.pop_front()) r->loop_closed(r);
   presubmit_ = nullptr;
   // A worker thread cannot be stopped, and a running call may use its task's
   // frame (`std::ref(local)`, a `[&]` lambda): wait for the calls still
   // running and join the workers before any frame is freed. Calls still
   // queued are handed back unrun; their outcomes are dropped below.
-  if (pool != nullptr) pool->shutdown();
+  if (pool_ != nullptr) pool_->shutdown();
   drop_ready();
-  timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
+  timers_.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
   // Every frame is destroyed before any task is freed: a destructor in one
   // frame may wake (schedule) another task, which must still exist when the
   // ready queue is dropped.
   IntrusiveList<TaskBase> abandoned;
-  while (TaskBase* t = live.pop_front()) {
+  while (TaskBase* t = live_.pop_front()) {
     t->abandon();
     abandoned.push_back(t);
   }
   drop_ready();
   while (TaskBase* t = abandoned.pop_front()) t->release();
   // What a destructor scheduled meanwhile (call_later, create_task) is dropped too.
-  while (!live.empty() || !timers.empty() || !ready.empty()) {
-    timers.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
-    while (TaskBase* t = live.pop_front()) {
+  while (!live_.empty() || !timers_.empty() || !ready_.empty()) {
+    timers_.drain([](TimerNode* n) { n->on_due(n, TimerNode::Action::drop); });
+    while (TaskBase* t = live_.pop_front()) {
       t->abandon();
       abandoned.push_back(t);
     }
     drop_ready();
     while (TaskBase* t = abandoned.pop_front()) t->release();
   }
-  closing = false;
+  closing_ = false;
   // A destructor may have started an operation (it is cancelled like the rest).
   cancel_in_flight();
   // The buffer ring is unregistered now that no recv can draw from it, so a
   // loop that used sockets still leaves a quiesced ring to reuse.
-  driver->net.reset();
-  const bool reuse = ring.quiesced() && std::this_thread::get_id() == creator;
+  driver_->net.reset();
+  const bool reuse = ring.quiesced() && std::this_thread::get_id() == creator_;
   // From here on call_soon_threadsafe throws; what was posted is dropped.
-  for (Runnable* r = remote.close(reuse); r != nullptr;) {
+  for (Runnable* r = remote_.close(reuse); r != nullptr;) {
     Runnable* next = r->next_ready;
     r->perform(r, Runnable::Action::drop);
     r = next;
   }
-  driver.reset();
+  driver_.reset();
 }
 
 void LoopCore::leak() noexcept {
-  closed = true;
-  concurrent.close();  // no future of this loop is left waiting
-  if (pool != nullptr) pool->shutdown();
-  (void)remote.close();  // posts refused from here on; what was posted is leaked
-  (void)driver.release();
-  live.clear();
+  closed_ = true;
+  concurrent_.close();  // no future of this loop is left waiting
+  if (pool_ != nullptr) pool_->shutdown();
+  (void)remote_.close();  // posts refused from here on; what was posted is leaked
+  (void)driver_.release();
+  live_.clear();
+}
+
+ThreadPool& LoopCore::pool() {
+  if (pool_ == nullptr) pool_ = std::make_unique<ThreadPool>(remote_);
+  return *pool_;
 }
 
 void submit_cancel(LoopCore& loop, const uring::Completion* target) {
-  loop.driver->ring.cancel(target);
+  loop.driver().ring.cancel(target);
 }
 
 }  // namespace aio::detail

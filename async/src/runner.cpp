@@ -28,7 +28,7 @@ void Runner::close() {
   if (loop_.is_running()) throw RuntimeError("Runner.close() cannot be called while its loop runs");
   closed_ = true;
   try {
-    loop_.core().cancel_remaining();  // asyncio's _cancel_all_tasks
+    detail::core_of(loop_).cancel_remaining();  // asyncio's _cancel_all_tasks
   } catch (...) {
     loop_.close();
     throw;

@@ -114,7 +114,7 @@ void unregister(SignalSet& set, int sig) noexcept {
 
 void SignalSet::on_cqe(OwnedOp* op, int res, unsigned, bool final) noexcept {
   auto* self = static_cast<SignalSet*>(op);
-  if (!final || self->loop.closed) return;
+  if (!final || self->loop.is_closed()) return;
   if (res < 0 && res != -EINTR && res != -ECANCELED && res != -EAGAIN) {
     std::fprintf(stderr, "aio: signal wake-up read failed: %s\n", std::strerror(-res));
     return;
@@ -124,7 +124,7 @@ void SignalSet::on_cqe(OwnedOp* op, int res, unsigned, bool final) noexcept {
     if (r.id == 0 || !g_slots[sig].pending.exchange(false, std::memory_order_acq_rel)) continue;
     const std::uint64_t id = r.id;
     try {
-      self->loop.owner->call_soon([self, sig, id] { self->run(sig, id); });
+      self->loop.owner().call_soon([self, sig, id] { self->run(sig, id); });
     } catch (...) {
       g_slots[sig].pending.store(true, std::memory_order_relaxed);  // retried at the next wake-up
     }
@@ -159,7 +159,7 @@ void SignalSet::on_loop_closed(LoopResource* r) noexcept {
 
 std::uint64_t add_signal_handler(LoopCore& loop, int sig, std::function<void()> f, bool oneshot) {
   check_signal(sig);
-  if (loop.closed) throw RuntimeError("aio: the event loop is closed");
+  if (loop.is_closed()) throw RuntimeError("aio: the event loop is closed");
   std::lock_guard lock(g_mutex);
   if (g_owner[sig] != nullptr && g_owner[sig] != &loop) {
     throw RuntimeError("aio: signal " + std::to_string(sig) + " is handled by another event loop");
@@ -171,7 +171,7 @@ std::uint64_t add_signal_handler(LoopCore& loop, int sig, std::function<void()> 
     owned->arm();
     set = owned.release();
     g_sets.emplace_back(&loop, set);
-    loop.resources.push_back(set);
+    loop.add_resource(set);
   }
   Registration& r = set->regs[sig];
   Slot& s = g_slots[sig];

@@ -132,8 +132,8 @@ void TaskBase::step() noexcept {
     }
   }
   wait_ = nullptr;
-  loop.current = this;
-  if (loop.debug) {
+  loop.current_ = this;
+  if (loop.debug()) {
     const std::int64_t start = LoopCore::now();
     // The co_await the step resumes from, read now: the frame may end in the step.
     const AwaitSite resumed_from = promise_of(resume_point_.address()).site;
@@ -142,7 +142,7 @@ void TaskBase::step() noexcept {
   } else {
     run_frames();
   }
-  loop.current = nullptr;
+  loop.current_ = nullptr;
   if (done()) release();  // the loop's reference
 }
 
@@ -214,7 +214,7 @@ void TaskBase::last_release() noexcept {
 
 void report_if_slow(const LoopCore& loop, std::int64_t start, const TaskBase* task, const AwaitSite* resumed_from) {
   const std::int64_t took = LoopCore::now() - start;
-  if (took < loop.slow_step.count()) return;  // asyncio's test: dt >= slow_callback_duration
+  if (took < loop.slow_step().count()) return;  // asyncio's test: dt >= slow_callback_duration
   const double seconds = static_cast<double>(took) / 1e9;
   if (task != nullptr) {
     std::fprintf(stderr, "Executing <Task name=%s> took %.3f seconds\n", task->name().c_str(), seconds);
@@ -239,8 +239,8 @@ LoopCore& running_loop() {
 
 TaskBase& current_task() {
   LoopCore& loop = running_loop();
-  if (loop.current == nullptr) throw RuntimeError("aio: this await must run inside a task");
-  return *loop.current;
+  if (loop.current() == nullptr) throw RuntimeError("aio: this await must run inside a task");
+  return *loop.current();
 }
 
 }  // namespace aio::detail

@@ -24,10 +24,9 @@ JobWait::~JobWait() {
 void JobWait::start(std::coroutine_handle<> h) {
   task = &current_task();
   LoopCore& loop = task->loop();
-  if (loop.pool == nullptr) loop.pool = std::make_unique<ThreadPool>(loop.remote);
   job->waiter = this;
   try {
-    loop.pool->submit(job);
+    loop.pool().submit(job);
   } catch (...) {
     job->waiter = nullptr;
     throw;  // not started: ~JobWait frees the job
@@ -46,7 +45,7 @@ void JobWait::check() {
 void JobWait::give_up() noexcept {
   JobBase* j = std::exchange(job, nullptr);
   // A job has a waiter from its submission on (never submitted: none).
-  if (j->waiter == nullptr || j->finished || task->loop().pool->withdraw(j)) {
+  if (j->waiter == nullptr || j->finished || task->loop().pool().withdraw(j)) {
     delete j;
   } else {
     j->waiter = nullptr;  // running, or on its way back: the loop frees it on return

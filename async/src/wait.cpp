@@ -17,7 +17,7 @@ WaitCore::~WaitCore() {
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     if (nodes_[i].linked()) nodes_[i].unlink();
   }
-  if (queued() && waiter_ != nullptr) waiter_->loop().timers.remove(this);
+  if (queued() && waiter_ != nullptr) waiter_->loop().remove_timer(this);
 }
 
 bool WaitCore::decided() const noexcept {
@@ -51,7 +51,7 @@ void WaitCore::await_suspend(std::coroutine_handle<> h) {
   DoneTarget::waiting = waiter_;
   if (deadline_) {
     TimerNode::deadline = *deadline_;
-    waiter_->loop().timers.push(this);
+    waiter_->loop().add_timer(this);
   }
   waiter_->park(h, this);
 }
@@ -64,7 +64,7 @@ void WaitCore::await_resume() {
 
 void WaitCore::wake() noexcept {
   woken_ = true;
-  if (queued()) waiter_->loop().timers.remove(this);
+  if (queued()) waiter_->loop().remove_timer(this);
   waiter_->loop().schedule(waiter_);
 }
 

@@ -182,8 +182,8 @@ namespace detail {
 template <class T>
 ConcurrentFuture<T> submit_threadsafe(Task<T> task, EventLoop& loop) {
   if (!task.valid()) throw InvalidStateError("aio::run_coroutine_threadsafe: empty Task");
-  auto state = std::make_shared<ConcurrentState<T>>(loop.core());
-  if (!loop.core().concurrent.add(state)) throw RuntimeError("aio: the event loop is closed");
+  auto state = std::make_shared<ConcurrentState<T>>(detail::core_of(loop));
+  if (!detail::core_of(loop).concurrent().add(state)) throw RuntimeError("aio: the event loop is closed");
   // Refused (the loop closed meanwhile): the submission's destruction has
   // resolved the state and destroyed `task`'s frame; the RuntimeError goes on.
   loop.call_soon_threadsafe(Submission<T>{ConcurrentLink<T>(state), std::move(task)});

@@ -141,8 +141,8 @@ class EventLoop {
   /// single-issuer ring (the kernel accepts the cancels only from there).
   /// Then the loop stays open: close it on its thread.
   void close() { core_.close(); }
-  bool is_closed() const noexcept { return core_.closed; }
-  bool is_running() const noexcept { return core_.running; }
+  bool is_closed() const noexcept { return core_.is_closed(); }
+  bool is_running() const noexcept { return core_.is_running(); }
 
   /// The loop's monotonic clock (loop.time()).
   clock::time_point time() const noexcept { return clock::now(); }
@@ -171,7 +171,7 @@ class EventLoop {
   template <class F>
   void call_soon_threadsafe(F&& f) {
     auto* cb = new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
-    if (!core_.remote.post(cb)) {
+    if (!core_.post(cb)) {
       cb->release();
       throw RuntimeError("aio: the event loop is closed");
     }
@@ -183,7 +183,7 @@ class EventLoop {
   CallbackHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
     cb->deadline = detail::deadline_after(detail::LoopCore::now(), detail::to_ns_ceil(delay));
-    core_.timers.push(cb);
+    core_.add_timer(cb);
     return CallbackHandle(cb);
   }
   /// Runs `f()` once the loop's clock reaches `when` (`loop.time() + d`, of
@@ -192,7 +192,7 @@ class EventLoop {
   CallbackHandle call_at(std::chrono::time_point<clock, Duration> when, F&& f) {
     auto* cb = make_callback(std::forward<F>(f));
     cb->deadline = detail::to_ns_ceil(when.time_since_epoch());
-    core_.timers.push(cb);
+    core_.add_timer(cb);
     return CallbackHandle(cb);
   }
 
@@ -207,7 +207,7 @@ class EventLoop {
   /// the running loop's throw RuntimeError instead of corrupting the loop.
   /// Off by default; on when LoopOptions::debug says so or, if unset, when
   /// the environment variable AIO_DEBUG is 1.
-  void set_debug(bool enabled) noexcept { core_.debug = enabled; }
+  void set_debug(bool enabled) noexcept { core_.set_debug(enabled); }
 
   /// Writes every live (unfinished) task of this loop to `os`, oldest first:
   /// its name, its state (not started, ready, running, waiting; the pending
@@ -216,12 +216,12 @@ class EventLoop {
   /// on the loop's thread (LoopOptions::dump_tasks_on does it for a signal).
   /// Throws: std::bad_alloc; what `os` throws.
   void dump_tasks(std::ostream& os) const;
-  bool get_debug() const noexcept { return core_.debug; }
+  bool get_debug() const noexcept { return core_.debug(); }
   template <class Rep, class Period>
   void set_slow_callback_duration(std::chrono::duration<Rep, Period> d) noexcept {
-    core_.slow_step = std::chrono::nanoseconds(detail::to_ns_ceil(d));
+    core_.set_slow_step(std::chrono::nanoseconds(detail::to_ns_ceil(d)));
   }
-  std::chrono::nanoseconds slow_callback_duration() const noexcept { return core_.slow_step; }
+  std::chrono::nanoseconds slow_callback_duration() const noexcept { return core_.slow_step(); }
 
   /// Runs `f()` on this loop's thread, at its next iteration, each time the
   /// signal `sig` arrives (loop.add_signal_handler); replaces this loop's
@@ -250,19 +250,25 @@ class EventLoop {
   /// The io_uring setup flags in use, e.g. "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG|...".
   std::string ring_flags() const;
 
-  detail::LoopCore& core() noexcept { return core_; }
-
  private:
+  friend detail::LoopCore& detail::core_of(EventLoop& loop) noexcept;
+
   template <class F>
   detail::CallbackBase* make_callback(F&& f) {
     core_.check_thread();
     // While close() destroys frames a destructor may still schedule: it is dropped.
-    if (core_.closed && !core_.closing) throw RuntimeError("aio: the event loop is closed");
+    if (!core_.accepts_work()) throw RuntimeError("aio: the event loop is closed");
     return new detail::Callback<std::decay_t<F>>(core_, std::forward<F>(f));
   }
 
   detail::LoopCore core_;
 };
+
+namespace detail {
+/// The engine behind `loop`, for the runtime's own parts (Runner,
+/// run_coroutine_threadsafe) and white-box tests; not part of the API.
+inline LoopCore& core_of(EventLoop& loop) noexcept { return loop.core_; }
+}  // namespace detail
 
 /// The loop running on this thread (asyncio.get_running_loop).
 /// Throws: RuntimeError when none is running.

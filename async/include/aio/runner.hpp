@@ -58,8 +58,8 @@ class Runner {
     TaskHandle<T> handle = loop_.create_task(std::move(main));
     detail::TaskState<T>& state = *handle.state_ptr();
     {
-      detail::SigintGuard sigint(loop_.core(), state);
-      loop_.core().run_until_done(state);
+      detail::SigintGuard sigint(detail::core_of(loop_), state);
+      detail::core_of(loop_).run_until_done(state);
       sigint.restore();
       sigint.rethrow_if_interrupted(state);
     }

@@ -30,7 +30,7 @@ class [[nodiscard]] SleepAwaiter : Wait, TimerNode {
   SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.deadline, other.absolute_) {}
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
-    if (queued()) task_->loop().timers.remove(this);
+    if (queued()) task_->loop().remove_timer(this);
   }
 
   bool await_ready() const noexcept { return absolute_ ? deadline <= LoopCore::now() : deadline < 0; }
@@ -41,7 +41,7 @@ class [[nodiscard]] SleepAwaiter : Wait, TimerNode {
       loop.schedule(task_);  // sleep(0): a yield, the ring is not involved
     } else {
       if (!absolute_) deadline = deadline_after(LoopCore::now(), deadline);
-      loop.timers.push(this);
+      loop.add_timer(this);
     }
     task_->park(h, this);
   }
@@ -61,7 +61,7 @@ class [[nodiscard]] SleepAwaiter : Wait, TimerNode {
   static void on_cancel(Wait* w) noexcept {
     auto* self = static_cast<SleepAwaiter*>(w);
     if (!self->queued()) return;  // already due (or a yield): the task is scheduled
-    self->task_->loop().timers.remove(self);
+    self->task_->loop().remove_timer(self);
     self->task_->loop().schedule(self->task_);
   }
 

@@ -163,7 +163,7 @@ class TaskHandle {
 namespace detail {
 /// Debug mode: remembers where a task was created, for its reports.
 inline void note_creation_site(TaskBase* task, CallSite where) {
-  if (task->loop().debug) task->set_creation_site(where.file, where.line);
+  if (task->loop().debug()) task->set_creation_site(where.file, where.line);
 }
 }  // namespace detail
 

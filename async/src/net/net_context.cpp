@@ -65,7 +65,7 @@ NetContext::NetContext(uring::Ring& ring) {
 }
 
 NetContext& net_context(LoopCore& loop) {
-  Driver& d = *loop.driver;
+  Driver& d = loop.driver();
   if (!d.net) d.net = std::make_unique<NetContext>(d.ring);
   return *d.net;
 }

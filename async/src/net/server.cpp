@@ -54,7 +54,7 @@ void server_connection_ended(ServerState* s, StreamTransport* t) noexcept { s->c
 ServerState::ServerState(LoopCore& loop, ClientConnected callback, ServerOptions options)
     : cb(std::move(callback)), loop_(&loop), options_(options) {
   LoopResource::loop_closed = &on_loop_closed;
-  loop.resources.push_back(this);
+  loop.add_resource(this);
 }
 
 ServerState::~ServerState() {
@@ -109,10 +109,10 @@ void ServerState::on_accept(OwnedOp* op, int res, unsigned /*flags*/, bool final
   // Anything else (ECANCELED from close, ECONNABORTED: a peer gone before
   // it was accepted) ends nothing but this completion.
   if (!final) return;
-  if (s->serving_ && s->loop_ != nullptr && !s->loop_->closed) {
+  if (s->serving_ && s->loop_ != nullptr && !s->loop_->is_closed()) {
     if (l.paused) {
       l.resume.deadline = deadline_after(LoopCore::now(), kAcceptPauseNs);
-      s->loop_->timers.push(&l.resume);
+      s->loop_->add_timer(&l.resume);
     } else {
       s->arm_accept(l);
     }
@@ -127,11 +127,11 @@ void ServerState::on_resume(TimerNode* n, TimerNode::Action a) noexcept {
   if (a != TimerNode::Action::fire) return;
   Listener& l = *static_cast<Listener::Resume*>(n)->listener;
   l.paused = false;
-  if (l.server->serving_ && !l.accept_op.armed() && !l.server->loop_->closed) l.server->arm_accept(l);
+  if (l.server->serving_ && !l.accept_op.armed() && !l.server->loop_->is_closed()) l.server->arm_accept(l);
 }
 
 void ServerState::accepted(Listener& l, int fd) noexcept {
-  if (!serving_ || loop_ == nullptr || loop_->closed) {
+  if (!serving_ || loop_ == nullptr || loop_->is_closed()) {
     ::close(fd);  // accepted after close(): nobody will serve it
     return;
   }
@@ -166,11 +166,11 @@ void ServerState::close_listener(Listener& l) noexcept {
   // once close() returned is refused, not queued and then dropped. The fd
   // itself stays open until the accept's final CQE.
   ::shutdown(l.fd, SHUT_RD);
-  if (l.accept_op.armed() && !loop_->closed) {
+  if (l.accept_op.armed() && !loop_->is_closed()) {
     l.accept_op.cancel(*loop_);  // closed once its final CQE came
     return;
   }
-  if (l.resume.queued() && loop_ != nullptr) loop_->timers.remove(&l.resume);
+  if (l.resume.queued() && loop_ != nullptr) loop_->remove_timer(&l.resume);
   ::close(l.fd);
   l.fd = -1;
 }
@@ -180,7 +180,7 @@ void ServerState::close() noexcept {
   closed_ = true;
   serving_ = false;
   for (auto& l : listeners_) {
-    if (loop_ != nullptr && !loop_->closed) {
+    if (loop_ != nullptr && !loop_->is_closed()) {
       close_listener(*l);
     } else if (l->fd >= 0) {
       ::close(l->fd);
@@ -236,7 +236,7 @@ void ServerState::maybe_free() noexcept {
 void ServerState::on_loop_closed(LoopResource* r) noexcept {
   auto* s = static_cast<ServerState*>(r);
   for (auto& l : s->listeners_) {
-    if (l->resume.queued()) s->loop_->timers.remove(&l->resume);
+    if (l->resume.queued()) s->loop_->remove_timer(&l->resume);
   }
   s->loop_ = nullptr;  // every accept has ended: the listeners close now
   s->close();

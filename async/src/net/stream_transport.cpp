@@ -33,7 +33,7 @@ StreamTransport::StreamTransport(LoopCore& loop, int fd, Kind kind, std::size_t 
   server_link.self = this;
   NetContext& net = net_context(loop);  // throws before anything is owned
   if (kind_ != Kind::socket || net.buffers() == nullptr) own_buf_ = std::make_unique<char[]>(kOwnBufferSize);
-  loop.resources.push_back(this);
+  loop.add_resource(this);
   if (kind_ == Kind::pipe_out) {
     eof_ = true;  // nothing to read
   } else {
@@ -79,7 +79,7 @@ void StreamTransport::on_loop_closed(LoopResource* r) noexcept {
 
 void StreamTransport::arm_recv() noexcept {
   io_uring_sqe* sqe = recv_op_.arm(*loop_);
-  uring::BufferRing* ring = own_buf_ ? nullptr : loop_->driver->net->buffers();
+  uring::BufferRing* ring = own_buf_ ? nullptr : loop_->driver().net->buffers();
   if (ring != nullptr) {
     multishot_ = net_feature(kMultishotRecv);
     if (multishot_) {
@@ -109,7 +109,7 @@ void StreamTransport::on_recv(OwnedOp* op, int res, unsigned flags, bool final) 
       if ((flags & uring::kCqeBuffer) != 0) {
         // Copied out and handed back in the same reap: the ring never runs dry
         // because a connection's reader is slow.
-        uring::BufferRing& ring = *t->loop_->driver->net->buffers();
+        uring::BufferRing& ring = *t->loop_->driver().net->buffers();
         const unsigned id = flags >> uring::kCqeBufferShift;
         t->rbuf_.append(ring.buffer(id), static_cast<std::size_t>(res));
         ring.recycle(id);
@@ -117,7 +117,7 @@ void StreamTransport::on_recv(OwnedOp* op, int res, unsigned flags, bool final) 
         t->rbuf_.append(t->own_buf_.get(), static_cast<std::size_t>(res));
       }
     } catch (...) {
-      if ((flags & uring::kCqeBuffer) != 0) t->loop_->driver->net->buffers()->recycle(flags >> uring::kCqeBufferShift);
+      if ((flags & uring::kCqeBuffer) != 0) t->loop_->driver().net->buffers()->recycle(flags >> uring::kCqeBufferShift);
       t->fail(ENOMEM);
     }
     t->wake_reader();

@@ -80,7 +80,7 @@ class StreamTransport final : public LoopResource, PreSubmit {
   std::size_t unread() const noexcept { return rbuf_.size() - rhead_; }
   /// The loop runs on: a completion may start new operations (not while
   /// it closes, when everything is being cancelled and reaped).
-  bool live() const noexcept { return loop_ != nullptr && !loop_->closed; }
+  bool live() const noexcept { return loop_ != nullptr && !loop_->is_closed(); }
   bool want_read() const noexcept { return live() && state_ == State::open && !eof_ && error_ == 0 && !paused_; }
   void shut_down_writing() noexcept;
   void arm_recv() noexcept;

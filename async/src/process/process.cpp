@@ -221,7 +221,7 @@ std::unique_ptr<ProcessState> spawn_child(LoopCore& loop, const std::string& pro
     state->fds[i] = sp.pipes[i][parent_end];
     sp.pipes[i][parent_end] = -1;  // the child's end is closed by ~Spawn
   }
-  loop.resources.push_back(state.get());
+  loop.add_resource(state.get());
   return state;
 }
 
@@ -282,7 +282,7 @@ Task<int> Process::wait() {
   if (s.returncode) co_return *s.returncode;
   if (s.loop == nullptr) throw RuntimeError("aio::Process::wait: the process's event loop is closed");
   const bool use_waitid =
-      detail::g_waitid_enabled.load(std::memory_order_relaxed) && s.loop->driver->ring.supports(detail::kOpWaitid);
+      detail::g_waitid_enabled.load(std::memory_order_relaxed) && s.loop->driver().ring.supports(detail::kOpWaitid);
   while (!s.returncode) {
     detail::ChildWaitOp op(s.pidfd, use_waitid);
     const int r = co_await op;

@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "aio/detail/concurrent_state.hpp"
 #include "aio/detail/intrusive_list.hpp"
@@ -46,8 +48,13 @@ struct LoopResource : ListHook {
   void (*loop_closed)(LoopResource* self) noexcept = nullptr;
 };
 
-struct LoopCore {
-  explicit LoopCore(const LoopOptions& options);
+/// The loop's engine. Its state is private: the runtime's parts reach it
+/// through the operations below, each of which keeps the loop's invariants
+/// (a closed loop accepts no work, a timer is in the heap at most once, a
+/// task is live until it ends or the loop closes).
+class LoopCore {
+ public:
+  LoopCore(const LoopOptions& options, EventLoop* owner);
   ~LoopCore();
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
@@ -58,14 +65,7 @@ struct LoopCore {
         .count();
   }
 
-  void schedule(Runnable* r) noexcept { ready.push(r); }
-  /// Runs `p->run` before this iteration's submit (once, however often asked).
-  void before_submit(PreSubmit* p) noexcept {
-    if (p->presubmit_queued) return;
-    p->presubmit_queued = true;
-    p->next_presubmit = presubmit_;
-    presubmit_ = p;
-  }
+  // --- Running -------------------------------------------------------------
 
   /// Runs one iteration: what other threads posted, the runnables ready at
   /// its start, then I/O (blocking only when nothing is ready and the run's
@@ -85,20 +85,82 @@ struct LoopCore {
   /// running calls and joins them, then refuses posts from other threads.
   /// Throws RuntimeError if running.
   void close();
-
   /// When close() cannot run (see EventLoop::~EventLoop): marks the loop
   /// closed, joins the workers and leaks the ring and every unfinished
   /// task, whose memory the kernel may still write into.
   void leak() noexcept;
 
+  EventLoop& owner() const noexcept { return *owner_; }
+  bool is_running() const noexcept { return running_; }
+  bool is_closed() const noexcept { return closed_; }
+  /// False once the loop is closed, except while close() destroys what is
+  /// left: what a destructor schedules then is accepted and dropped.
+  bool accepts_work() const noexcept { return !closed_ || closing_; }
+  /// Whether the calling thread is the one running the loop now (any thread may ask).
+  bool runs_on_this_thread() const noexcept {
+    return running_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+  // --- Work of this thread ---------------------------------------------------
+
+  void schedule(Runnable* r) noexcept { ready_.push(r); }
+  /// Runs `p->run` before this iteration's submit (once, however often asked).
+  void before_submit(PreSubmit* p) noexcept {
+    if (p->presubmit_queued) return;
+    p->presubmit_queued = true;
+    p->next_presubmit = presubmit_;
+    presubmit_ = p;
+  }
+  /// Arms `n` for its deadline (`n->when`). Throws: std::bad_alloc.
+  void add_timer(TimerNode* n) { timers_.push(n); }
+  /// Disarms `n`, which must be armed; its slot is compacted away.
+  void remove_timer(TimerNode* n) noexcept { timers_.remove(n); }
+  std::size_t timer_count() const noexcept { return timers_.size(); }
+  /// The heap's slots, live or not (bounded by a constant factor of timer_count()).
+  std::size_t timer_footprint() const noexcept { return timers_.footprint(); }
+
+  /// The task whose step is running, or null between steps.
+  TaskBase* current() const noexcept { return current_; }
+  /// Makes `t` one of the loop's unfinished tasks (it leaves the list when it ends).
+  void add_task(TaskBase* t) noexcept { live_.push_back(t); }
+  template <class F>
+  void for_each_task(F&& f) const {
+    const_cast<IntrusiveList<TaskBase>&>(live_).for_each(std::forward<F>(f));
+  }
+  /// `r` is released (loop_closed) when the loop closes, unless it unlinks itself first.
+  void add_resource(LoopResource* r) noexcept { resources_.push_back(r); }
+  /// The io_uring driver; only while the loop is not closed.
+  Driver& driver() noexcept { return *driver_; }
+  const Driver& driver() const noexcept { return *driver_; }
+  bool has_driver() const noexcept { return driver_ != nullptr; }
+
   std::uint64_t next_task_id() noexcept { return next_task_id_++; }
+
+  // --- Other threads ---------------------------------------------------------
+
+  /// Hands `r` to the loop from any thread; it runs at the next iteration.
+  /// Returns false (and keeps nothing) once the loop is closed.
+  bool post(Runnable* r) noexcept { return remote_.post(r); }
+  /// Whether a post is waiting for the next iteration (any thread may ask).
+  bool has_posts() const noexcept { return remote_.pending(); }
+  /// run_coroutine_threadsafe's pending futures, resolved at close.
+  ConcurrentRegistry& concurrent() noexcept { return concurrent_; }
+  /// to_thread's workers, started at the first call. Throws: std::bad_alloc.
+  ThreadPool& pool();
+
+  // --- Debug mode ------------------------------------------------------------
+
+  bool debug() const noexcept { return debug_; }
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  std::chrono::nanoseconds slow_step() const noexcept { return slow_step_; }
+  void set_slow_step(std::chrono::nanoseconds d) noexcept { slow_step_ = d; }
 
   /// Debug mode (asyncio's _check_thread): throws RuntimeError when a
   /// non-thread-safe operation comes from a thread other than the one
   /// running the loop. Nothing is checked while the loop is not running.
   void check_thread() const {
-    if (!debug) return;
-    const std::thread::id t = running_thread.load(std::memory_order_relaxed);
+    if (!debug_) return;
+    const std::thread::id t = running_thread_.load(std::memory_order_relaxed);
     if (t != std::thread::id() && t != std::this_thread::get_id()) {
       throw RuntimeError(
           "Non-thread-safe operation invoked on an event loop other than the current one "
@@ -106,37 +168,39 @@ struct LoopCore {
     }
   }
 
-  EventLoop* owner = nullptr;
-  ReadyQueue ready;
-  TaskBase* current = nullptr;  // the task whose step is running
-  TimerHeap timers;
-  IntrusiveList<TaskBase> live;  // unfinished tasks
-  IntrusiveList<LoopResource> resources;  // sockets and listeners, released at close
-  std::unique_ptr<Driver> driver;
-  RemoteQueue remote;                // posts from other threads
-  ConcurrentRegistry concurrent;     // run_coroutine_threadsafe's pending futures, resolved at close
-  std::unique_ptr<ThreadPool> pool;  // to_thread's workers, from the first call
-  std::chrono::nanoseconds slow_step{std::chrono::milliseconds(100)};
-  bool debug = false;
-  bool running = false;
-  std::atomic<std::thread::id> running_thread{};  // the thread running the loop, while it runs
-  bool closed = false;
-  /// close() is destroying what is left: what a destructor schedules then
-  /// (call_soon, create_task, call_later) is accepted and dropped, not thrown.
-  bool closing = false;
-  std::thread::id creator = std::this_thread::get_id();  // the ring is bound to it
-
  private:
+  friend class TaskBase;  // sets current_ around each step
+  class RunningScope;
+
   void drop_ready() noexcept;
   void run_presubmit() noexcept;
   void wait_for_work();
   void cancel_in_flight();
-  bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live.empty(); }
+  bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live_.empty(); }
 
+  EventLoop* owner_;
+  ReadyQueue ready_;
+  TaskBase* current_ = nullptr;
+  TimerHeap timers_;
+  IntrusiveList<TaskBase> live_;  // unfinished tasks
+  IntrusiveList<LoopResource> resources_;  // sockets and listeners, released at close
+  std::unique_ptr<Driver> driver_;
+  RemoteQueue remote_;                // posts from other threads
+  ConcurrentRegistry concurrent_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::chrono::nanoseconds slow_step_{std::chrono::milliseconds(100)};
+  bool debug_ = false;
+  bool running_ = false;
+  std::atomic<std::thread::id> running_thread_{};  // the thread running the loop, while it runs
+  bool closed_ = false;
+  bool closing_ = false;  // close() is destroying what is left (see accepts_work)
+  std::thread::id creator_ = std::this_thread::get_id();  // the ring is bound to it
   TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left
   PreSubmit* presubmit_ = nullptr;
   std::uint64_t next_task_id_ = 1;
 };
+
+LoopCore& core_of(EventLoop& loop) noexcept;  // defined in event_loop.hpp
 
 inline thread_local LoopCore* tls_running_loop = nullptr;
 

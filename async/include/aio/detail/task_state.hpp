@@ -133,12 +133,12 @@ class TaskState final : public TaskBase {
 /// Throws: RuntimeError if the loop is closed; InvalidStateError if `task` is empty.
 template <class T>
 TaskState<T>* spawn(LoopCore& loop, Task<T>&& task, std::string name) {
-  if (loop.closed && !loop.closing) throw RuntimeError("aio: the event loop is closed");
+  if (!loop.accepts_work()) throw RuntimeError("aio: the event loop is closed");
   if (!task.valid()) throw InvalidStateError("aio::create_task: empty Task");
   auto* state = new TaskState<T>(loop, task.release());
   if (!name.empty()) state->set_name(std::move(name));
   state->add_ref();  // the caller's
-  loop.live.push_back(state);
+  loop.add_task(state);
   loop.schedule(state);
   return state;
 }

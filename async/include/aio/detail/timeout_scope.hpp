@@ -44,7 +44,7 @@ class TimeoutScope : TimerNode {
     when_ = when;
     if (when) {
       TimerNode::deadline = *when;
-      task_.loop().timers.push(this);
+      task_.loop().add_timer(this);
     }
   }
   /// Expires now, inside this call (wait_for with a timeout <= 0: the
@@ -74,7 +74,7 @@ class TimeoutScope : TimerNode {
 
  private:
   void disarm() noexcept {
-    if (queued()) task_.loop().timers.remove(this);
+    if (queued()) task_.loop().remove_timer(this);
   }
   void fire() noexcept {
     state_ = State::expiring;
