@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <system_error>
 
+#include "aio/uring/process_id.hpp"
+
 namespace aio::detail {
 namespace {
 
@@ -15,7 +17,7 @@ struct CachedWakeFd {
   int fd = -1;
   pid_t pid = 0;
   int take() noexcept {
-    const int f = pid == ::getpid() ? fd : -1;
+    const int f = pid == uring::process_id() ? fd : -1;
     if (f < 0 && fd >= 0) ::close(fd);  // a forked child's copy
     fd = -1;
     return f;
@@ -23,7 +25,7 @@ struct CachedWakeFd {
   void put(int f) noexcept {
     if (fd >= 0) ::close(fd);
     fd = f;
-    pid = ::getpid();
+    pid = uring::process_id();
   }
   ~CachedWakeFd() {
     if (fd >= 0) ::close(fd);

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <thread>
 
+#include "aio/uring/process_id.hpp"
 #include "ring_memory.hpp"
 
 namespace aio::uring {
@@ -124,7 +125,7 @@ Pacing& pacing() {
 
 // Under the lock: forgets tracers a forked child inherited.
 void pacing_check_pid(Pacing& p) {
-  const pid_t me = ::getpid();
+  const pid_t me = process_id();
   if (p.pid == me) return;
   for (int fd : p.tracers) ::close(fd);
   p.tracers.clear();
@@ -208,7 +209,7 @@ struct CachedRing {
   void close_it() noexcept {
     if (!full) return;
     full = false;
-    if (pid != ::getpid()) {
+    if (pid != process_id()) {
       // A forked child's copy: the parent's ring. Drop our reference only.
       ::close(ring.ring_fd);
       release_memory(ring, memory, true);
@@ -401,7 +402,7 @@ Ring::Ring(const RingOptions& options) : reuse_(options.reuse), key_(options) {
   }
   CachedRing& cached = tls_cached_ring;
   if (cached.full) {
-    if (cached.pid != ::getpid()) {
+    if (cached.pid != process_id()) {
       cached.close_it();  // a forked child never uses its parent's ring
     } else if (options.reuse && same_key(cached.key, options)) {
       if (const unsigned m = g_simulated_missing.load(std::memory_order_relaxed)) throw_missing_feature(m);
@@ -640,7 +641,7 @@ void Ring::teardown() noexcept {
     cached.ring = ring_;
     cached.memory = memory_;
     cached.key = key_;
-    cached.pid = ::getpid();
+    cached.pid = process_id();
     cached.full = true;
   } else {
     pace_close(ring_.ring_fd);
