@@ -67,6 +67,10 @@ LoopCore::LoopCore(const LoopOptions& options, EventLoop* owner) : owner_(owner)
 LoopCore::~LoopCore() { close(); }
 
 void LoopCore::run_once() {
+  if (interrupt_hook_ != nullptr && interrupted_.load(std::memory_order_relaxed)) {
+    interrupted_.store(false, std::memory_order_relaxed);
+    interrupt_hook_(interrupt_ctx_);
+  }
   if (remote_.pending()) remote_.take_into(ready_);
   Runnable* batch = ready_.take_all();
   for (Runnable* r = batch; r != nullptr;) {

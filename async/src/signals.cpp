@@ -8,6 +8,7 @@
 // schedules the callbacks of the pending signals with call_soon.
 #include "aio/detail/signals.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -55,6 +56,43 @@ void on_signal(int sig) {
   errno = saved_errno;
 }
 
+// The Ctrl-C rule of aio::run (SigintGuard): at most one at a time, the
+// main thread's. Its handler is one-shot, as the rule wants.
+std::atomic<std::atomic<bool>*> g_rule_flag{nullptr};
+std::atomic<int> g_rule_fd{-1};
+
+void on_rule_signal(int) {
+  const int saved_errno = errno;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGINT, &dfl, nullptr);  // a second Ctrl-C ends the program as SIGINT does
+  if (std::atomic<bool>* flag = g_rule_flag.load(std::memory_order_relaxed)) flag->store(true, std::memory_order_relaxed);
+  const int fd = g_rule_fd.load(std::memory_order_acquire);
+  if (fd >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+  }
+  errno = saved_errno;
+}
+
+// The main thread is the one whose tid is the pid; cached per thread, and
+// recomputed in a forked child (whose forking thread is its main thread).
+std::atomic<unsigned> g_fork_generation{1};
+bool on_main_thread() noexcept {
+  static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
+    g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+  });
+  (void)registered;
+  thread_local unsigned generation = 0;
+  thread_local bool is_main = false;
+  const unsigned g = g_fork_generation.load(std::memory_order_relaxed);
+  if (generation != g) {
+    is_main = ::gettid() == ::getpid();
+    generation = g;
+  }
+  return is_main;
+}
+
 struct Registration {
   std::function<void()> callback;
   std::uint64_t id = 0;
@@ -87,6 +125,15 @@ struct SignalSet final : LoopResource, OwnedOp {
 std::mutex g_mutex;  // the tables below and every sigaction made here
 std::vector<std::pair<LoopCore*, SignalSet*>> g_sets;
 LoopCore* g_owner[NSIG] = {};
+SigintGuard* g_rule = nullptr;  // the Ctrl-C rule in force, if any
+
+// With g_mutex held: the rule stops acting (its disposition is the caller's business).
+void release_rule_locked() noexcept {
+  g_rule_fd.store(-1, std::memory_order_release);
+  g_rule_flag.store(nullptr, std::memory_order_relaxed);
+  g_rule->loop_core().set_interrupt_hook(nullptr, nullptr);
+  g_rule = nullptr;
+}
 std::uint64_t g_next_id = 1;
 
 SignalSet* find_set(LoopCore& loop) {
@@ -188,6 +235,13 @@ std::uint64_t add_signal_handler(LoopCore& loop, int sig, std::function<void()> 
       s.wake_fd.store(-1, std::memory_order_release);
       throw std::system_error(e, std::system_category(), "aio: sigaction");
     }
+    if (sig == SIGINT && g_rule != nullptr) {
+      // The loop's own SIGINT handler replaces aio::run's Ctrl-C rule; removing
+      // it later restores what the rule found (SIG_DFL), not the rule.
+      release_rule_locked();
+      r.saved = {};
+      r.saved.sa_handler = SIG_DFL;
+    }
     g_owner[sig] = &loop;
   } else {
     s.oneshot.store(oneshot, std::memory_order_relaxed);
@@ -207,32 +261,54 @@ bool remove_signal_handler(LoopCore& loop, int sig, std::uint64_t id) {
   return true;
 }
 
-SigintGuard::SigintGuard(LoopCore& loop, TaskBase& main) : loop_(&loop) {
-  if (::gettid() != ::getpid()) return;  // asyncio: only the main thread
-  {
-    std::lock_guard lock(g_mutex);
-    if (g_owner[SIGINT] != nullptr) return;  // a loop's own handler stays in charge
-  }
+SigintGuard::SigintGuard(LoopCore& loop, TaskBase& main) : loop_(&loop), main_(&main) {
+  if (!on_main_thread()) return;  // asyncio: only the main thread
+  std::lock_guard lock(g_mutex);
+  if (g_owner[SIGINT] != nullptr) return;  // a loop's own handler stays in charge
   struct sigaction cur {};
-  if (::sigaction(SIGINT, nullptr, &cur) != 0 || cur.sa_handler != SIG_DFL) return;
-  TaskBase* task = &main;
-  try {
-    id_ = add_signal_handler(loop, SIGINT, [this, task] {
-      interrupted_ = true;
-      if (!task->done()) task->cancel({});
-    }, /*oneshot=*/true);
-  } catch (const std::exception&) {
-    id_ = 0;  // the program runs without the Ctrl-C rule rather than not at all
+  if (::sigaction(SIGINT, nullptr, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) != 0 || cur.sa_handler != SIG_DFL) {
+    return;
   }
+  // No SignalSet (an eventfd, a read on the ring, a table) for a rule that
+  // every aio::run sets up: the handler raises the loop's interrupt flag and
+  // writes the loop's own wake-up eventfd.
+  g_rule_flag.store(&loop.interrupt_flag(), std::memory_order_relaxed);
+  g_rule_fd.store(loop.wake_fd(), std::memory_order_release);
+  loop.set_interrupt_hook(&SigintGuard::fire, this);
+  struct sigaction sa {};
+  sa.sa_handler = &on_rule_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (::sigaction(SIGINT, &sa, nullptr) != 0) {  // the program runs without the rule rather than not at all
+    g_rule_fd.store(-1, std::memory_order_release);
+    g_rule_flag.store(nullptr, std::memory_order_relaxed);
+    loop.set_interrupt_hook(nullptr, nullptr);
+    return;
+  }
+  g_owner[SIGINT] = &loop;
+  g_rule = this;
+}
+
+void SigintGuard::fire(void* self) {
+  auto* g = static_cast<SigintGuard*>(self);
+  g->interrupted_ = true;
+  if (!g->main_->done()) g->main_->cancel({});
 }
 
 void SigintGuard::restore() noexcept {
-  if (id_ == 0) return;
-  try {
-    remove_signal_handler(*loop_, SIGINT, id_);
-  } catch (...) {
+  std::lock_guard lock(g_mutex);
+  if (g_rule != this) return;  // never installed, already restored, or replaced by a handler of the loop's
+  release_rule_locked();
+  g_owner[SIGINT] = nullptr;
+  // Back to SIG_DFL, unless something else took SIGINT meanwhile (asyncio:
+  // only if getsignal() is still the runner's handler).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  struct sigaction was {};
+  if (::sigaction(SIGINT, &dfl, &was) == 0 && (was.sa_flags & SA_SIGINFO) == 0 && was.sa_handler != &on_rule_signal &&
+      was.sa_handler != SIG_DFL) {
+    ::sigaction(SIGINT, &was, nullptr);
   }
-  id_ = 0;
 }
 
 void SigintGuard::rethrow_if_interrupted(TaskBase& main) {

@@ -14,7 +14,7 @@ namespace aio {
 
 namespace detail {
 
-struct LoopCore;
+class LoopCore;
 
 /// A callback scheduled on the loop, shared by the loop (until it ran or was
 /// dropped) and by its handles.

@@ -10,7 +10,7 @@
 
 namespace aio::detail {
 
-struct LoopCore;
+class LoopCore;
 
 class NetContext {
  public:

@@ -19,7 +19,7 @@
 
 namespace aio::detail {
 
-struct LoopCore;
+class LoopCore;
 class TaskBase;
 class ConcurrentRegistry;
 

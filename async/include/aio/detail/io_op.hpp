@@ -14,7 +14,7 @@ struct io_uring_sqe;  // <liburing.h> stays out of the public headers
 
 namespace aio::detail {
 
-struct LoopCore;
+class LoopCore;
 
 /// Fills a prepared (zeroed) SQE for the op object `self`.
 template <class Op>

@@ -148,6 +148,18 @@ class LoopCore {
   /// to_thread's workers, started at the first call. Throws: std::bad_alloc.
   ThreadPool& pool();
 
+  /// The Ctrl-C rule (SigintGuard): after `interrupt_flag()` was set (from
+  /// a signal handler, which also writes wake_fd() to end a wait), the next
+  /// iteration clears it and runs `hook(ctx)` before its ready tasks. A null
+  /// hook disarms it. Loop thread only.
+  void set_interrupt_hook(void (*hook)(void*), void* ctx) noexcept {
+    interrupt_hook_ = hook;
+    interrupt_ctx_ = ctx;
+    interrupted_.store(false, std::memory_order_relaxed);
+  }
+  std::atomic<bool>& interrupt_flag() noexcept { return interrupted_; }
+  int wake_fd() const noexcept { return remote_.wake_fd(); }
+
   // --- Debug mode ------------------------------------------------------------
 
   bool debug() const noexcept { return debug_; }
@@ -195,6 +207,9 @@ class LoopCore {
   bool closed_ = false;
   bool closing_ = false;  // close() is destroying what is left (see accepts_work)
   std::thread::id creator_ = std::this_thread::get_id();  // the ring is bound to it
+  void (*interrupt_hook_)(void*) = nullptr;
+  void* interrupt_ctx_ = nullptr;
+  std::atomic<bool> interrupted_{false};
   TaskBase* goal_ = nullptr;  // run_until_done's task; null: until no task is left
   PreSubmit* presubmit_ = nullptr;
   std::uint64_t next_task_id_ = 1;

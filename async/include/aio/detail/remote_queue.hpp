@@ -57,6 +57,10 @@ class RemoteQueue {
   /// caller to drop.
   Runnable* close(bool reuse = false) noexcept;
 
+  /// The eventfd that wakes the loop (open from open() to close()): a write
+  /// of 1 ends the loop's wait, from any thread or a signal handler.
+  int wake_fd() const noexcept { return wake_fd_; }
+
  private:
   std::mutex mutex_;
   Runnable* head_ = nullptr;

@@ -15,7 +15,7 @@
 
 namespace aio::detail {
 
-struct LoopCore;
+class LoopCore;
 
 /// What a parked task waits on. `TaskBase::cancel` calls `cancel` while the
 /// task is parked here (also after the wait was satisfied but before the task
