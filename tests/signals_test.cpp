@@ -206,6 +206,34 @@ TEST_CASE("aio::run: SIGINT cancels main, its cleanup runs, run throws KeyboardI
   static_assert(!std::is_base_of_v<std::exception, aio::KeyboardInterrupt>);
 }
 
+TEST_CASE("aio::run: SIGINT from another thread wakes a loop blocked with no timer and no I/O", "[signals]") {
+  DefaultSigint dfl;
+  // The loop waits on nothing but its wake-up eventfd: only the handler's
+  // write can end that wait.
+  auto main = []() -> aio::Task<> {
+    aio::Event never;
+    co_await never.wait();
+  };
+  std::atomic<bool> started{false};
+  std::thread killer([&] {
+    while (!started.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(50ms);  // most likely inside the wait; before it works the same
+    ::kill(::getpid(), SIGINT);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  bool interrupted = false;
+  try {
+    started = true;
+    aio::run(main());
+  } catch (const aio::KeyboardInterrupt&) {
+    interrupted = true;
+  }
+  killer.join();
+  CHECK(interrupted);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+  CHECK(disposition(SIGINT) == SIG_DFL);
+}
+
 TEST_CASE("aio::run: a main that swallows the SIGINT cancellation returns its result", "[signals]") {
   DefaultSigint dfl;
   auto main = []() -> aio::Task<int> {
