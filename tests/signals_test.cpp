@@ -234,6 +234,34 @@ TEST_CASE("aio::run: SIGINT from another thread wakes a loop blocked with no tim
   CHECK(disposition(SIGINT) == SIG_DFL);
 }
 
+// CPython test_runners.py test_interrupt_cancelled_task: a main task that
+// was already cancelled and is interrupted too ends with CancelledError,
+// not KeyboardInterrupt (two cancellations, one uncancel).
+TEST_CASE("Runner.run: SIGINT after main was cancelled raises CancelledError, not KeyboardInterrupt", "[signals][runner]") {
+  DefaultSigint dfl;
+  auto subtask = [](aio::AnyTaskHandle main) -> aio::Task<> {
+    co_await aio::sleep(0s);
+    main.cancel();
+    ::raise(SIGINT);
+  };
+  auto coro = [&]() -> aio::Task<> {
+    auto sub = aio::create_task(subtask(aio::current_task()));
+    co_await aio::sleep(10s);
+  };
+  aio::Runner runner;
+  bool cancelled = false, interrupted = false;
+  try {
+    runner.run(coro());
+  } catch (const aio::CancelledError&) {
+    cancelled = true;
+  } catch (const aio::KeyboardInterrupt&) {
+    interrupted = true;
+  }
+  CHECK(cancelled);
+  CHECK_FALSE(interrupted);
+  CHECK(disposition(SIGINT) == SIG_DFL);
+}
+
 TEST_CASE("aio::run: a main that swallows the SIGINT cancellation returns its result", "[signals]") {
   DefaultSigint dfl;
   auto main = []() -> aio::Task<int> {

@@ -67,15 +67,15 @@ LoopCore::LoopCore(const LoopOptions& options, EventLoop* owner) : owner_(owner)
 LoopCore::~LoopCore() { close(); }
 
 void LoopCore::run_once() {
-  if (interrupt_hook_ != nullptr && interrupted_.load(std::memory_order_relaxed)) {
-    interrupted_.store(false, std::memory_order_relaxed);
-    interrupt_hook_(interrupt_ctx_);
-  }
+  check_interrupt();  // a SIGINT that woke the wait
   if (remote_.pending()) remote_.take_into(ready_);
   Runnable* batch = ready_.take_all();
   for (Runnable* r = batch; r != nullptr;) {
     Runnable* next = r->next_ready;  // r may be freed or rescheduled by its step
     r->perform(r, Runnable::Action::run);
+    // A SIGINT raised during that step acts before the next one, as Python
+    // runs its handler at once (asyncio's Runner cancels main right there).
+    check_interrupt();
     r = next;
   }
   if (presubmit_ != nullptr) run_presubmit();

@@ -149,9 +149,9 @@ class LoopCore {
   ThreadPool& pool();
 
   /// The Ctrl-C rule (SigintGuard): after `interrupt_flag()` was set (from
-  /// a signal handler, which also writes wake_fd() to end a wait), the next
-  /// iteration clears it and runs `hook(ctx)` before its ready tasks. A null
-  /// hook disarms it. Loop thread only.
+  /// a signal handler, which also writes wake_fd() to end a wait), the loop
+  /// clears it and runs `hook(ctx)` when the running step ends, or at the
+  /// start of the next iteration. A null hook disarms it. Loop thread only.
   void set_interrupt_hook(void (*hook)(void*), void* ctx) noexcept {
     interrupt_hook_ = hook;
     interrupt_ctx_ = ctx;
@@ -186,6 +186,12 @@ class LoopCore {
 
   void drop_ready() noexcept;
   void run_presubmit() noexcept;
+  void check_interrupt() {
+    if (interrupt_hook_ != nullptr && interrupted_.load(std::memory_order_relaxed)) [[unlikely]] {
+      interrupted_.store(false, std::memory_order_relaxed);
+      interrupt_hook_(interrupt_ctx_);
+    }
+  }
   void wait_for_work();
   void cancel_in_flight();
   bool goal_reached() const noexcept { return goal_ != nullptr ? goal_->done() : live_.empty(); }
