@@ -45,13 +45,13 @@ class Runner {
   /// throws aio::KeyboardInterrupt (not a std::exception). SIG_DFL is back
   /// from that SIGINT on (a second one ends the program as SIGINT does), and
   /// when run returns.
-  /// Known divergence: the SIGINT is acted on when the loop reaps its
-  /// wake-up, not at the next bytecode as in CPython. A SIGINT raised during
-  /// the step in which `main` ends (main returns right after raise(SIGINT))
-  /// is lost and run returns the result, where asyncio throws
-  /// KeyboardInterrupt; one raised while `main` is already being cancelled
-  /// by another task gives KeyboardInterrupt, where asyncio gives
-  /// CancelledError (test_interrupt_cancelled_task).
+  /// The SIGINT is acted on when the step that was running ends (or when the
+  /// loop wakes), not inside the step as in CPython; so a main already
+  /// cancelled by another task and then interrupted ends with CancelledError
+  /// as in asyncio (test_interrupt_cancelled_task). Known divergence: a
+  /// SIGINT raised in the very step in which `main` returns is too late to
+  /// cancel it, and run returns the result where asyncio throws
+  /// KeyboardInterrupt.
   /// Throws: RuntimeError "Runner.run() cannot be called from a running event
   /// loop" when a loop runs on this thread (`main` is destroyed unrun);
   /// RuntimeError "Runner is closed" after close(); what the loop's run
