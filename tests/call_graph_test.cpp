@@ -44,43 +44,46 @@ bool matches(const std::string& line, const std::string& re) { return std::regex
 
 namespace cg {
 
-int leaf_line = 0, middle_line = 0, outer_line = 0, watcher_line = 0;
-
+// Each site is a constant, so a test that runs alone (each CTest does) or
+// in a child process knows it without running the coroutine first.
+const int leaf_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<int> leaf(aio::Event& ev) {
-  leaf_line = __LINE__; co_await ev.wait();  // clang-format off
+  co_await ev.wait();
   co_return 1;
 }
 
+const int middle_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<int> middle(aio::Event& ev) {
-  middle_line = __LINE__; const int v = co_await leaf(ev);
+  const int v = co_await leaf(ev);
   co_return v + 1;
 }
 
+const int outer_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<int> outer(aio::Event& ev) {
-  outer_line = __LINE__; const int v = co_await middle(ev);
+  const int v = co_await middle(ev);
   co_return v + 1;
 }
 
+const int watcher_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<int> watcher(aio::TaskHandle<int> h) {
-  watcher_line = __LINE__; const int v = co_await h;
+  const int v = co_await h;
   co_return v;
 }
 
-int print_line = 0, print_caller_line = 0;
-
+const int print_line = __LINE__ + 3;  // the line of the co_await (or call) below
 aio::Task<> prints(std::ostream& os) {
   co_await aio::sleep(0s);  // a co_await before: its line must not show
-  print_line = __LINE__; aio::print_call_graph(os);
+  aio::print_call_graph(os);
 }
 
+const int print_caller_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<> calls_prints(std::ostream& os) {
-  print_caller_line = __LINE__; co_await prints(os);
+  co_await prints(os);
 }
 
-int slow_line = 0;
-
+const int slow_line = __LINE__ + 2;  // the line of the co_await (or call) below
 aio::Task<> slow_after_sleep() {
-  slow_line = __LINE__; co_await aio::sleep(1ms);
+  co_await aio::sleep(1ms);
   std::this_thread::sleep_for(60ms);  // holds the loop: the debug report
 }
 
