@@ -12,33 +12,14 @@
 #include <vector>
 
 #include "aio/aio.hpp"
+#include "sigint_util.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-// Catch2 installs its own SIGINT handler while a test runs: the Ctrl-C rule
-// applies only to SIGINT at its default disposition, so the test sets it.
-class DefaultSigint {
- public:
-  DefaultSigint() {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGINT, &dfl, &saved_);
-  }
-  ~DefaultSigint() { ::sigaction(SIGINT, &saved_, nullptr); }
-  DefaultSigint(const DefaultSigint&) = delete;
-  DefaultSigint& operator=(const DefaultSigint&) = delete;
-
- private:
-  struct sigaction saved_ {};
-};
-
-void (*disposition(int sig))(int) {
-  struct sigaction sa {};
-  ::sigaction(sig, nullptr, &sa);
-  return sa.sa_handler;
-}
+using test::DefaultSigint;
+using test::disposition;
 
 aio::Task<std::string> done_after_yield() {
   co_await aio::sleep(0ms);

@@ -15,31 +15,14 @@
 #include <thread>
 
 #include "aio/aio.hpp"
+#include "sigint_util.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-void (*disposition(int sig))(int) {
-  struct sigaction sa {};
-  ::sigaction(sig, nullptr, &sa);
-  return sa.sa_handler;
-}
-
-// Catch2 installs its own SIGINT handler while a test runs: the Ctrl-C rule
-// applies only to SIGINT at its default disposition, so the test sets it.
-class DefaultSigint {
- public:
-  DefaultSigint() {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGINT, &dfl, &saved_);
-  }
-  ~DefaultSigint() { ::sigaction(SIGINT, &saved_, nullptr); }
-
- private:
-  struct sigaction saved_ {};
-};
+using test::DefaultSigint;
+using test::disposition;
 
 void noop_handler(int) {}
 

@@ -171,7 +171,7 @@ void print_task_stack(const TaskBase& t, std::ostream& os, CallSite where) {
 namespace {
 void dump_tasks(const LoopCore& loop, std::ostream& os) {
   std::vector<const TaskBase*> tasks;
-  const_cast<LoopCore&>(loop).for_each_task([&](TaskBase* t) { tasks.push_back(t); });
+  loop.for_each_task([&](TaskBase* t) { tasks.push_back(t); });
   std::string out = "aio: " + std::to_string(tasks.size()) + (tasks.size() == 1 ? " live task\n" : " live tasks\n");
   for (const TaskBase* t : tasks) {
     out += "\nTask '" + t->name() + "': " + state_of(*t);

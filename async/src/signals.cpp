@@ -8,7 +8,6 @@
 // schedules the callbacks of the pending signals with call_soon.
 #include "aio/detail/signals.hpp"
 
-#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "aio/detail/io_op.hpp"
 #include "aio/detail/loop_core.hpp"
 #include "aio/event_loop.hpp"
+#include "aio/uring/process_id.hpp"
 #include "ops/counter_read.hpp"
 
 namespace aio::detail {
@@ -75,20 +75,15 @@ void on_rule_signal(int) {
   errno = saved_errno;
 }
 
-// The main thread is the one whose tid is the pid; cached per thread, and
-// recomputed in a forked child (whose forking thread is its main thread).
-std::atomic<unsigned> g_fork_generation{1};
+// The main thread is the one whose tid is the pid; cached per thread and
+// process (a forked child's forking thread is its main thread).
 bool on_main_thread() noexcept {
-  static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
-    g_fork_generation.fetch_add(1, std::memory_order_relaxed);
-  });
-  (void)registered;
-  thread_local unsigned generation = 0;
+  thread_local pid_t cached_for = 0;
   thread_local bool is_main = false;
-  const unsigned g = g_fork_generation.load(std::memory_order_relaxed);
-  if (generation != g) {
-    is_main = ::gettid() == ::getpid();
-    generation = g;
+  const pid_t pid = uring::process_id();
+  if (cached_for != pid) {
+    is_main = ::gettid() == pid;
+    cached_for = pid;
   }
   return is_main;
 }
